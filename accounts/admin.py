@@ -1,0 +1,146 @@
+"""Operator screens for users, tiers and the ledger. Balances are read-only here: they change only
+through the ledger services (the "adjust balance" action writes an entry with a reason)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiKey, LedgerEntry, Tier, User, Wallet
+from .money import InvalidAmount, format_rupiah, to_money
+from .services import LedgerError, wallet_adjust
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["name", "sort_order", "is_default", "description"]
+    list_editable = ["sort_order"]
+
+
+class AdjustBalanceForm(forms.Form):
+    amount = forms.CharField(
+        label=_("Amount (Rp)"), max_length=20, help_text=_("Negative to take money out, e.g. -25000.")
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+    def clean_amount(self):
+        try:
+            value = to_money(self.cleaned_data["amount"])
+        except InvalidAmount:
+            raise forms.ValidationError(_("Enter an amount in Rupiah, e.g. 50000 or -25000.")) from None
+        if not value:
+            raise forms.ValidationError(_("The amount must not be zero."))
+        return value
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "email", "tier", "balance_display", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_active", "tier"]
+    list_select_related = ["tier", "wallet"]
+    readonly_fields = ["balance_display", "last_login", "date_joined"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("Reseller"), {"fields": ("tier", "phone", "balance_display")}),
+    )
+    actions = ["adjust_balance"]
+
+    @admin.display(description=_("balance"))
+    def balance_display(self, obj: User) -> str:
+        wallet = getattr(obj, "wallet", None)
+        return format_rupiah(wallet.balance if wallet else 0)
+
+    @admin.action(description=_("Adjust balance (writes a ledger entry)"))
+    def adjust_balance(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        if "apply" in request.POST:
+            form = AdjustBalanceForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for user in queryset:
+                    try:
+                        wallet_adjust(
+                            user=user,
+                            amount=form.cleaned_data["amount"],
+                            reason=form.cleaned_data["reason"],
+                            actor=request.user,
+                        )
+                        done += 1
+                    except LedgerError as exc:
+                        self.message_user(request, f"{user}: {exc}", messages.ERROR)
+                if done:
+                    self.message_user(
+                        request,
+                        _("Adjusted %(n)d balance(s) by %(amount)s.")
+                        % {"n": done, "amount": format_rupiah(form.cleaned_data["amount"])},
+                        messages.SUCCESS,
+                    )
+                return HttpResponseRedirect(request.get_full_path())
+        else:
+            form = AdjustBalanceForm()
+        return TemplateResponse(
+            request,
+            "admin/accounts/adjust_balance.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Adjust balance"),
+                "form": form,
+                "users": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "wallet_user", "kind", "amount", "balance_after", "order_id", "reason", "actor"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["wallet__user__username", "=order_id", "reason"]
+    list_select_related = ["wallet__user", "actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description=_("reseller"), ordering="wallet__user__username")
+    def wallet_user(self, obj: LedgerEntry) -> str:
+        return obj.wallet.user.username
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Wallet)
+class WalletAdmin(admin.ModelAdmin):
+    list_display = ["user", "balance", "updated_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Only the prefix is shown; the key itself is never stored."""
+
+    list_display = ["user", "prefix", "created_at", "last_used_at"]
+    fields = ["user", "prefix", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

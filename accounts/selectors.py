@@ -1,0 +1,81 @@
+"""Reads for accounts: balances, ledger pages and the invariant check behind `ledger_check`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Round
+
+from .models import LedgerEntry, LedgerKind, User, Wallet
+
+_ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def ledger_for(user: User) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(wallet__user=user).order_by("-id")
+
+
+def balance_of(user: User) -> Decimal:
+    return Wallet.objects.filter(user=user).values_list("balance", flat=True).first() or Decimal("0.00")
+
+
+def ledger_violations() -> list[str]:
+    """Every broken money invariant, as readable lines (empty when the books are clean).
+
+    Set-based queries only, so it stays usable on millions of entries.
+    """
+    problems: list[str] = []
+    sums = (
+        LedgerEntry.objects.filter(wallet=OuterRef("pk")).values("wallet").annotate(total=Round(Sum("amount"), 2)).values("total")
+    )
+    last_after = LedgerEntry.objects.filter(wallet=OuterRef("pk")).order_by("-id").values("balance_after")[:1]
+    wallets = Wallet.objects.annotate(
+        total=Coalesce(Subquery(sums), _ZERO), last_after=Coalesce(Subquery(last_after), _ZERO)
+    ).select_related("user")
+    for wallet in wallets.filter(~Q(balance=F("total")) | ~Q(balance=F("last_after")) | Q(balance__lt=0)):
+        if wallet.balance < 0:
+            problems.append(f"wallet {wallet.pk} ({wallet.user}): negative balance {wallet.balance}")
+        if wallet.balance != wallet.total:
+            problems.append(
+                f"wallet {wallet.pk} ({wallet.user}): balance {wallet.balance} != sum of entries {wallet.total}"
+            )
+        if wallet.balance != wallet.last_after:
+            problems.append(
+                f"wallet {wallet.pk} ({wallet.user}): balance {wallet.balance} != last balance_after "
+                f"{wallet.last_after}"
+            )
+    for row in LedgerEntry.objects.filter(balance_after__lt=0).values("pk", "wallet_id")[:100]:
+        problems.append(f"entry {row['pk']} (wallet {row['wallet_id']}): negative balance_after")
+
+    per_order = (
+        LedgerEntry.objects.filter(order_id__isnull=False, kind__in=[LedgerKind.CHARGE, LedgerKind.REFUND])
+        .values("order_id")
+        .annotate(
+            charges=Count("pk", filter=Q(kind=LedgerKind.CHARGE)),
+            refunds=Count("pk", filter=Q(kind=LedgerKind.REFUND)),
+            charged=Coalesce(Round(Sum("amount", filter=Q(kind=LedgerKind.CHARGE)), 2), _ZERO),
+            refunded=Coalesce(Round(Sum("amount", filter=Q(kind=LedgerKind.REFUND)), 2), _ZERO),
+            wallets=Count("wallet_id", distinct=True),
+        )
+        .filter(
+            Q(charges__gt=1)
+            | Q(refunds__gt=1)
+            | Q(refunds__gt=0, charges=0)
+            | Q(refunded__gt=-F("charged"))
+            | Q(wallets__gt=1)
+        )
+    )
+    for row in per_order[:1000]:
+        order = row["order_id"]
+        if row["charges"] > 1:
+            problems.append(f"order {order}: charged {row['charges']} times")
+        if row["refunds"] > 1:
+            problems.append(f"order {order}: refunded {row['refunds']} times")
+        if row["refunds"] and not row["charges"]:
+            problems.append(f"order {order}: refund without a charge")
+        if row["refunded"] > -row["charged"]:
+            problems.append(f"order {order}: refunds {row['refunded']} exceed charge {-row['charged']}")
+        if row["wallets"] > 1:
+            problems.append(f"order {order}: entries in {row['wallets']} different wallets")
+    return problems

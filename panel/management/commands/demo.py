@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from panel import demo
+
+
+class Command(BaseCommand):
+    help = "Set up the demo (migrate, demo users, sandbox providers) and serve the panel with a worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--setup-only", action="store_true", help="prepare the data and exit")
+        parser.add_argument("--no-worker", action="store_true", help="do not start the django-q2 worker")
+
+    def handle(self, *args, **opts) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("the demo is not for production (DJANGO_ENV=production)")
+        call_command("migrate", interactive=False, verbosity=0)
+        creds = demo.ensure_demo_users()
+        for step in demo.extra_setup_steps():
+            self.stdout.write(step())
+        url = f"http://{opts['addr']}/"
+        self.stdout.write(
+            self.style.SUCCESS("Demo ready.") + f"\n  Panel:     {url}\n  Admin:     {url}admin/\n"
+            f"  Operator:  {demo.DEMO_OPERATOR} / {creds.operator_password}\n"
+            f"  Reseller:  {demo.DEMO_RESELLER} / {creds.reseller_password}\n"
+            "  (new passwords on every run)"
+        )
+        if opts["setup_only"]:
+            return
+        worker = None
+        if not opts["no_worker"]:
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR, env=os.environ.copy()
+            )
+        try:
+            call_command("runserver", opts["addr"], use_reloader=False)
+        finally:
+            if worker is not None and worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()

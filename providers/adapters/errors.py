@@ -1,0 +1,61 @@
+"""One error hierarchy for every upstream. What the caller may do depends only on the class:
+
+- ProviderRejected: the vendor said no; the order definitely did not happen -> safe to refund.
+- ProviderUnavailable: nothing was sent (refused, DNS, connect timeout) -> safe to refund.
+- ProviderOutcomeUnknown: sent, but the reply was lost (read timeout, dropped connection) -> the order
+  may exist upstream: never refund, reconcile.
+- ProviderBadResponse: a reply came but is not what the protocol promises (HTML, invalid JSON, wrong
+  types, HTTP 5xx). After a placement request this is as uncertain as a lost reply.
+"""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        http_status: int | None = None,
+        body_excerpt: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.http_status = http_status
+        self.body_excerpt = body_excerpt[:500]
+
+    def __str__(self) -> str:
+        where = f"{self.provider}: " if self.provider else ""
+        http = f" (HTTP {self.http_status})" if self.http_status else ""
+        return f"{where}{self.message}{http}"
+
+
+class ProviderRejected(ProviderError):
+    """The vendor refused the request; nothing happened upstream."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The request never reached the vendor."""
+
+
+class ProviderOutcomeUnknown(ProviderError):
+    """The request was sent but its reply was lost: the effect upstream is unknown."""
+
+
+class ProviderBadResponse(ProviderError):
+    """A reply arrived but does not follow the protocol."""
+
+
+class ProviderNotSupported(ProviderError):
+    """The protocol (or this provider's configuration) does not offer the action."""
+
+
+class CallbackInvalid(ValueError):
+    """An inbound callback payload is malformed; the view answers 400."""
+
+
+def may_have_happened(exc: BaseException) -> bool:
+    """After a placement call failed: could the order exist upstream anyway?"""
+    return not isinstance(exc, ProviderRejected | ProviderUnavailable | ProviderNotSupported)

@@ -1,0 +1,46 @@
+from decimal import Decimal
+
+import pytest
+
+from accounts.money import InvalidAmount, ceil_rupiah, ceil_to_step, floor_money, format_rupiah, to_money
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15000", "15000.00"),
+        ("15.000", "15000.00"),
+        ("1.250.000", "1250000.00"),
+        ("15.000,50", "15000.50"),
+        ("Rp 2.500", "2500.00"),
+        ("-25000", "-25000.00"),
+        ("12.5", "12.50"),
+        (Decimal("0.005"), "0.01"),
+        (7, "7.00"),
+    ],
+)
+def test_to_money_parses_rupiah_forms(text, expected):
+    assert to_money(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("bad", [1.5, None, True, "abc", "NaN", "Infinity", "1e20", ""])
+def test_to_money_refuses_floats_and_garbage(bad):
+    with pytest.raises(InvalidAmount):
+        to_money(bad)
+
+
+def test_rounding_helpers():
+    assert ceil_rupiah(Decimal("15.01")) == Decimal("16.00")
+    assert ceil_rupiah(Decimal("15.00")) == Decimal("15.00")
+    assert floor_money(Decimal("3.339")) == Decimal("3.33")
+    assert ceil_to_step(Decimal("1201"), Decimal("50")) == Decimal("1250.00")
+    assert ceil_to_step(Decimal("1250"), Decimal("50")) == Decimal("1250.00")
+    assert ceil_to_step(Decimal("10.2"), Decimal("0")) == Decimal("11.00")
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(Decimal("15000"), "Rp 15.000"), (Decimal("1234.5"), "Rp 1.234,50"), (0, "Rp 0"), (Decimal("-2500"), "-Rp 2.500")],
+)
+def test_format_rupiah(amount, text):
+    assert format_rupiah(amount) == text

@@ -1,0 +1,20 @@
+import logging
+
+from panel.logging import MaskSecretsFilter, mask_secrets
+
+
+def test_masks_credentials_in_urls_forms_json_and_headers():
+    text = (
+        "GET /json.php?api_key=abc123secret&action=order key=K2&sign=5f4dcc3b "
+        '{"apikey": "rajasecret", "number": "62811"} Authorization: Bearer tok-999 password=hunter2'
+    )
+    masked = mask_secrets(text)
+    for secret in ("abc123secret", "K2&", "5f4dcc3b", "rajasecret", "tok-999", "hunter2"):
+        assert secret not in masked
+    assert "action=order" in masked and '"number": "62811"' in masked
+
+
+def test_filter_rewrites_records_with_args():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling %s", ("?api_key=s3cr3t",), None)
+    MaskSecretsFilter().filter(record)
+    assert "s3cr3t" not in record.getMessage()
