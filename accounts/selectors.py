@@ -27,7 +27,10 @@ def ledger_violations() -> list[str]:
     """
     problems: list[str] = []
     sums = (
-        LedgerEntry.objects.filter(wallet=OuterRef("pk")).values("wallet").annotate(total=Round(Sum("amount"), 2)).values("total")
+        LedgerEntry.objects.filter(wallet=OuterRef("pk"))
+        .values("wallet")
+        .annotate(total=Round(Sum("amount"), 2))
+        .values("total")
     )
     last_after = LedgerEntry.objects.filter(wallet=OuterRef("pk")).order_by("-id").values("balance_after")[:1]
     wallets = Wallet.objects.annotate(

@@ -11,6 +11,10 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import reseller_create, wallet_credit, wallet_get
+from providers.adapters.errors import ProviderError
+from providers.demo import sandbox_providers_ensure
+from providers.models import Provider
+from providers.sync import catalogue_sync
 
 DEMO_OPERATOR = "operator"
 DEMO_RESELLER = "reseller"
@@ -54,6 +58,17 @@ def ensure_demo_users() -> DemoCredentials:
     return DemoCredentials(operator_password, reseller_password)
 
 
-def extra_setup_steps() -> list:
-    """Later layers (sandbox providers, catalogue sync, schedules) add their demo steps here."""
-    return []
+def ensure_sandbox_providers() -> str:
+    providers = sandbox_providers_ensure(settings.PANEL_PUBLIC_URL)
+    return f"Sandbox providers: {', '.join(p.name for p in providers)}"
+
+
+def sync_catalogues() -> list[str]:
+    """Sync every enabled provider; one line per provider (failures reported, not raised)."""
+    lines = []
+    for provider in Provider.objects.filter(enabled=True).order_by("name"):
+        try:
+            lines.append(f"  {provider.name}: {catalogue_sync(provider)}")
+        except ProviderError as exc:
+            lines.append(f"  {provider.name}: sync failed: {exc}")
+    return lines

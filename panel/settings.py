@@ -111,6 +111,7 @@ TEMPLATES = [
 VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'panel.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "panel.sqlite"  # Django's backend + SQLite's real parameter limit
     # Web + worker share one file: WAL lets readers run beside the writer, IMMEDIATE takes the write
     # lock at BEGIN (no deadlock-prone lock upgrades), and the busy timeout makes writers queue.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

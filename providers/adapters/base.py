@@ -73,6 +73,19 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return False
 
 
+def _innermost(exc: BaseException) -> BaseException:
+    """The deepest error urllib3 wrapped (`reason` / first argument): "Failed to establish a new
+    connection: [Errno 111] Connection refused" rather than the pool preamble quoting the URL."""
+    seen = {id(exc)}
+    while True:
+        reason = getattr(exc, "reason", None)
+        inner = reason if isinstance(reason, BaseException) else (exc.args[:1] or [None])[0]
+        if not isinstance(inner, BaseException) or id(inner) in seen:
+            return exc
+        seen.add(id(inner))
+        exc = inner
+
+
 def to_decimal(value: Any, *, field: str = "value") -> Decimal:
     """Vendors send numbers as numbers or strings ("650", "500000.00", 1,5). Reject anything else."""
     if isinstance(value, bool) or value is None:
@@ -295,6 +308,9 @@ class ProviderAdapter:
                     text = text.replace(form, "***")
         return text
 
+    def _reason(self, exc: BaseException) -> str:
+        return self._mask(str(_innermost(exc)))[:200]
+
     def _timeout(self) -> tuple[float, float]:
         return (self.config.connect_timeout, self.config.read_timeout)
 
@@ -328,25 +344,17 @@ class ProviderAdapter:
         # `from None`: the requests exception quotes the URL, and VirtuSIM / masking_http carry
         # credentials in the query string; the masked text above is all a traceback should show.
         except requests.ConnectTimeout as exc:
-            raise ProviderUnavailable(
-                f"connect timeout: {self._mask(str(exc))}", provider=self.label
-            ) from None
+            raise ProviderUnavailable(f"connect timeout: {self._reason(exc)}", provider=self.label) from None
         except requests.ReadTimeout:
             raise ProviderOutcomeUnknown(
                 f"no reply within {self.config.read_timeout:g}s", provider=self.label
             ) from None
         except requests.ConnectionError as exc:
             if _never_sent(exc):
-                raise ProviderUnavailable(
-                    f"cannot connect: {self._mask(str(exc))[:200]}", provider=self.label
-                ) from None
-            raise ProviderOutcomeUnknown(
-                f"connection lost: {self._mask(str(exc))[:200]}", provider=self.label
-            ) from None
+                raise ProviderUnavailable(f"cannot connect: {self._reason(exc)}", provider=self.label) from None
+            raise ProviderOutcomeUnknown(f"connection lost: {self._reason(exc)}", provider=self.label) from None
         except requests.RequestException as exc:  # chunked encoding, decoding, invalid URL...
-            raise ProviderOutcomeUnknown(
-                f"request failed: {self._mask(str(exc))[:200]}", provider=self.label
-            ) from None
+            raise ProviderOutcomeUnknown(f"request failed: {self._reason(exc)}", provider=self.label) from None
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.info(
             "%s %s %s -> %s in %.0f ms: %s",

@@ -64,7 +64,7 @@ def test_defaults_are_safe_and_local():
 
 
 def test_sqlite_is_configured_for_concurrent_use():
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    if settings.DATABASES["default"]["ENGINE"] != "panel.sqlite":
         pytest.skip("running on PostgreSQL")
     options = settings.DATABASES["default"]["OPTIONS"]
     assert options["transaction_mode"] == "IMMEDIATE"

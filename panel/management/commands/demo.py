@@ -4,6 +4,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 
 from django.conf import settings
 from django.core.management import call_command
@@ -25,8 +28,9 @@ class Command(BaseCommand):
             raise CommandError("the demo is not for production (DJANGO_ENV=production)")
         call_command("migrate", interactive=False, verbosity=0)
         creds = demo.ensure_demo_users()
-        for step in demo.extra_setup_steps():
-            self.stdout.write(step())
+        sandbox = settings.SANDBOX_ENABLED or settings.DEBUG
+        if sandbox:
+            self.stdout.write(demo.ensure_sandbox_providers())
         url = f"http://{opts['addr']}/"
         self.stdout.write(
             self.style.SUCCESS("Demo ready.") + f"\n  Panel:     {url}\n  Admin:     {url}admin/\n"
@@ -41,6 +45,9 @@ class Command(BaseCommand):
             worker = subprocess.Popen(
                 [sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR, env=os.environ.copy()
             )
+        if sandbox:
+            # The sandbox answers over HTTP from this very server, so sync once it is up.
+            threading.Thread(target=self._sync_when_up, args=(url,), daemon=True).start()
         try:
             call_command("runserver", opts["addr"], use_reloader=False)
         finally:
@@ -50,3 +57,14 @@ class Command(BaseCommand):
                     worker.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    def _sync_when_up(self, url: str) -> None:
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(url + "healthz", timeout=2):  # noqa: S310 - our own local URL
+                    break
+            except OSError:
+                time.sleep(0.5)
+        self.stdout.write("Catalogue sync:")
+        for line in demo.sync_catalogues():
+            self.stdout.write(line)

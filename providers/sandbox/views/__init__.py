@@ -1,0 +1,1 @@
+"""One module per simulated vendor; `common` holds the enable guard and reply helpers."""

@@ -1,0 +1,165 @@
+"""SMS masking over plain HTTP (provider-docs 003): send.php, send_post.php, report.php,
+balance.php, reports_post.php, inbox.php. Replies are plain text, as the vendor's PHP prints them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from .. import dlr, rules
+from ..faults import Scope, with_fault
+from ..models import DlrState, Kind, SandboxAccount, SandboxOrder
+from ..services import place_order, settle
+from .common import amount, params, sandbox_endpoint, text_reply
+
+PRICE_PER_SMS = Decimal(350)
+SMS_LENGTH = 160
+BAD_LOGIN = "Username atau Password salah"
+INBOX_REPLY_AFTER = timedelta(minutes=1)
+_HP = re.compile(r"^62\d{8,13}$")
+
+
+def _login(p: dict[str, str]) -> SandboxAccount | None:
+    username, password = p.get("username", ""), p.get("password", "")
+    if not username or not password:
+        return None
+    return SandboxAccount.objects.filter(kind=Kind.MASKING_HTTP, username=username, password=password).first()
+
+
+def _logged_in(
+    request: HttpRequest,
+    scope: Scope,
+    action: Callable[[SandboxAccount, dict[str, str], datetime], HttpResponse],
+) -> HttpResponse:
+    p = params(request)
+    account = _login(p)
+    if account is None:
+        return text_reply(BAD_LOGIN)
+    now = timezone.now()
+    settle(account, now)
+    dlr.sweep(account, now)
+    return with_fault(account, scope, lambda: action(account, p, now))
+
+
+def _send(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    hp, message = p.get("hp", "").strip(), p.get("message", "")
+    if not _HP.match(hp):
+        return text_reply("Nomor tujuan tidak valid")
+    if not message.strip():
+        return text_reply("Pesan tidak boleh kosong")
+    cost = PRICE_PER_SMS * math.ceil(len(message) / SMS_LENGTH)
+    outcome = rules.masking_outcome(hp)
+    dlr_at = now + timedelta(seconds=account.dlr_delay_seconds)
+    order = place_order(
+        account,
+        cost,
+        created_at=now,
+        service_name="SMS masking",
+        target=hp,
+        message=message,
+        outcome=outcome,
+        refund=cost if outcome == "52" else Decimal(0),  # No Charge: the balance is not cut
+        final_at=dlr_at,
+        dlr_at=dlr_at,
+        callback_url=account.callback_url,
+        dlr_state=DlrState.PENDING if account.callback_url else DlrState.NONE,
+    )
+    if order is None:
+        return text_reply("Saldo tidak cukup")
+    if account.callback_url:
+        dlr.schedule(order.pk, dlr_at)
+    return text_reply(order.external_id)
+
+
+def _balance(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    return text_reply(amount(account.balance))
+
+
+def _date(raw: str) -> datetime | None:
+    try:
+        return datetime.strptime(raw.strip(), "%d-%m-%Y").replace(tzinfo=rules.WIB)
+    except ValueError:
+        return None
+
+
+def _csv(rows: list[list[str]], filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    response = text_reply(buffer.getvalue(), content_type="text/csv; charset=UTF-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _reports(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    start, end = _date(p.get("start", "")), _date(p.get("end", ""))
+    if start is None or end is None or end < start:
+        return text_reply("Format tanggal salah")
+    orders = account.orders.filter(created_at__gte=start, created_at__lt=end + timedelta(days=1))
+    rows = [["id", "tanggal", "msisdn", "pesan", "jumlah_sms", "status", "keterangan"]]
+    for order in orders.order_by("created_at", "pk"):
+        code = rules.masking_code(order, now)
+        sent = timezone.localtime(order.created_at, rules.WIB).strftime("%d-%m-%Y %H:%M:%S")
+        parts = str(math.ceil(len(order.message) / SMS_LENGTH))
+        text = rules.MASKING_DLR_TEXT[code]
+        rows.append([order.external_id, sent, order.target, order.message, parts, code, text])
+    return _csv(rows, f"report_{p['start'].strip()}_{p['end'].strip()}.csv")
+
+
+def _inbox(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    """Replies from the handsets: a delivered SMS to a number ending in 7 is answered "YA" a minute later."""
+    rows = [["id", "tanggal", "pengirim", "pesan"]]
+    delivered = account.orders.filter(outcome="22", target__endswith="7", dlr_at__lte=now - INBOX_REPLY_AFTER)
+    for order in delivered.order_by("dlr_at", "pk"):
+        replied = (order.dlr_at or now) + INBOX_REPLY_AFTER
+        at = timezone.localtime(replied, rules.WIB).strftime("%d-%m-%Y %H:%M:%S")
+        rows.append([order.external_id, at, order.target, "YA"])
+    return _csv(rows, "inbox.csv")
+
+
+@sandbox_endpoint
+def send(request: HttpRequest) -> HttpResponse:
+    return _logged_in(request, Scope.ORDER, _send)
+
+
+@sandbox_endpoint
+def balance(request: HttpRequest) -> HttpResponse:
+    return _logged_in(request, Scope.OTHER, _balance)
+
+
+@sandbox_endpoint
+def reports_post(request: HttpRequest) -> HttpResponse:
+    return _logged_in(request, Scope.STATUS, _reports)
+
+
+@sandbox_endpoint
+def inbox(request: HttpRequest) -> HttpResponse:
+    return _logged_in(request, Scope.OTHER, _inbox)
+
+
+@sandbox_endpoint
+def report(request: HttpRequest) -> HttpResponse:
+    """`report.php?rpt=<id>`: the current code. Report ids are global, so no login is needed; a
+    login that is given must own the report."""
+    p = params(request)
+    rpt = p.get("rpt", "").strip()
+    order = (
+        SandboxOrder.objects.select_related("account").filter(account__kind=Kind.MASKING_HTTP, external_id=rpt).first()
+        if rpt
+        else None
+    )
+    if order is None:
+        return text_reply("Data tidak ditemukan")
+    if p.get("username") and _login(p) != order.account:
+        return text_reply(BAD_LOGIN)
+    account, now = order.account, timezone.now()
+    settle(account, now)
+    dlr.sweep(account, now)
+    return with_fault(account, Scope.STATUS, lambda: text_reply(rules.masking_code(order, now)))

@@ -1,0 +1,141 @@
+"""RajaSMS JSON API (provider-docs 002, with the corrected shapes of provider-docs/README.md):
+`/sms/api_sms_{reguler,masking,otp}_send_json.php` and `..._balance_json.php`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from .. import dlr, rules
+from ..faults import Scope, with_fault
+from ..models import DlrState, Kind, SandboxAccount
+from ..services import place_order, settle
+from .common import account_by_key, json_reply, number, sandbox_endpoint
+
+ROUTE_PRICE = {"reguler": Decimal(70), "masking": Decimal(150), "otp": Decimal(250)}
+MAX_PACKETS = 1000
+MAX_MESSAGE = 480
+BALANCE_VALID_DAYS = 365
+
+
+def _global(key: str, code: int, text: str) -> HttpResponse:
+    return json_reply({key: [{"globalstatus": code, "globalstatustext": text}]})
+
+
+def _body(request: HttpRequest) -> dict[str, Any] | None:
+    try:
+        data = json.loads(request.body or b"")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _packet(number_: str, sending_id: int, code: int, text: str, price: Decimal) -> dict[str, Any]:
+    return {
+        "packet": {
+            "number": number_,
+            "sendingid": sending_id,
+            "sendingstatus": code,
+            "sendingstatustext": text,
+            "price": number(price),
+        }
+    }
+
+
+def _send_one(
+    account: SandboxAccount, route: str, packet: dict[str, Any], callback: str, now: datetime
+) -> dict[str, Any]:
+    raw_number = str(packet.get("number") or "")
+    msisdn = rules.normalize_msisdn(raw_number)
+    if msisdn is None:
+        return _packet(raw_number, 0, 60, "Invalid Number", Decimal(0))
+    message = str(packet.get("message") or "")
+    if not message.strip() or len(message) > MAX_MESSAGE:
+        return _packet(msisdn, 0, 70, "Invalid Message", Decimal(0))
+    price = ROUTE_PRICE[route] * rules.sms_segments(message)
+    scheduled = rules.parse_sending_datetime(str(packet.get("sendingdatetime") or ""))
+    dlr_at = max(now, scheduled or now) + timedelta(seconds=account.dlr_delay_seconds)
+    order = place_order(
+        account,
+        price,
+        created_at=now,
+        route=route,
+        service_id=route,
+        service_name=f"SMS {route}",
+        target=msisdn,
+        message=message,
+        outcome=str(rules.rajasms_outcome(msisdn)),
+        final_at=dlr_at,
+        dlr_at=dlr_at,
+        callback_url=callback,
+        dlr_state=DlrState.PENDING if callback else DlrState.NONE,
+    )
+    if order is None:
+        return _packet(msisdn, 0, 80, "Minimum Balance", Decimal(0))
+    if callback:
+        dlr.schedule(order.pk, dlr_at)
+    return _packet(msisdn, int(order.external_id), 10, "success", price)
+
+
+@sandbox_endpoint
+def send(request: HttpRequest, route: str) -> HttpResponse:
+    body = _body(request)
+    if body is None:
+        return _global("sending_respon", 20, "Json Post Error")
+    account = account_by_key(Kind.RAJASMS, str(body.get("apikey") or ""))
+    if account is None:
+        return _global("sending_respon", 30, "ApiKey not register")
+    now = timezone.now()
+    settle(account, now)
+    dlr.sweep(account, now)
+    packets = body.get("datapacket")
+    if not isinstance(packets, list) or not packets or not all(isinstance(p, dict) for p in packets):
+        return _global("sending_respon", 20, "Json Post Error")
+    if len(packets) > MAX_PACKETS:
+        return _global("sending_respon", 55, "Maximum Data")
+    callback = str(body.get("callbackurl") or "").strip()
+
+    def perform() -> HttpResponse:
+        with transaction.atomic():  # one commit for the batch; DLR timers are armed after it
+            results = [_send_one(account, route, packet, callback, now) for packet in packets]
+        return json_reply(
+            {"sending_respon": [{"globalstatus": 10, "globalstatustext": "Success", "datapacket": results}]}
+        )
+
+    return with_fault(account, Scope.ORDER, perform)
+
+
+@sandbox_endpoint
+def balance(request: HttpRequest, route: str) -> HttpResponse:
+    body = _body(request)
+    if body is None:
+        return _global("balance_respon", 20, "Json Post Error")
+    account = account_by_key(Kind.RAJASMS, str(body.get("apikey") or ""))
+    if account is None:
+        return _global("balance_respon", 30, "ApiKey not register")
+    now = timezone.now()
+    settle(account, now)
+    dlr.sweep(account, now)
+    expires = timezone.localtime(account.created_at, rules.WIB) + timedelta(days=BALANCE_VALID_DAYS)
+
+    def perform() -> HttpResponse:
+        return json_reply(
+            {
+                "balance_respon": [
+                    {
+                        "globalstatus": 10,
+                        "globalstatustext": "Success",
+                        "Balance": number(account.balance),
+                        "Expired": expires.strftime("%Y-%m-%d"),
+                    }
+                ]
+            }
+        )
+
+    return with_fault(account, Scope.OTHER, perform)

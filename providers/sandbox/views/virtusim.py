@@ -1,0 +1,175 @@
+"""VirtuSIM `json.php` (provider-docs 000): services, order, set_status, active_order, status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from .. import catalogue, rules
+from ..faults import Scope, with_fault
+from ..models import Kind, SandboxAccount, SandboxOrder
+from ..services import close_order, place_order, settle
+from .common import account_by_key, json_reply, params, sandbox_endpoint
+
+OPERATORS = {"telkomsel": "62812", "indosat": "62856", "axis": "62838"}
+SET_STATUS_LABEL = {"1": "Ready", "2": "Cancel", "3": "Resend", "4": "Selesai"}
+
+
+def _fail(msg: str) -> HttpResponse:
+    return json_reply({"status": False, "data": {"msg": msg}})
+
+
+def _order_data(order: SandboxOrder) -> dict[str, str]:
+    return {"id": order.external_id, "number": order.target, "service_name": order.service_name}
+
+
+def _services(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    return json_reply({"status": True, "data": catalogue.virtusim_services(account.catalogue_size)})
+
+
+def _order(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    operator = p.get("operator", "any").strip().lower() or "any"
+    if not p.get("service") or (operator != "any" and operator not in OPERATORS):
+        return _fail("Permintaan tidak sesuai")
+    item = catalogue.find(catalogue.virtusim_services(account.catalogue_size), "id", p["service"])
+    if item is None:
+        return _fail("Layanan tidak ditemukan")
+    if item["tersedia"] == "0":
+        return _fail("Layanan tidak tersedia")
+    delay = account.otp_delay_seconds
+    order = place_order(
+        account,
+        Decimal(item["price"]),
+        created_at=now,
+        service_id=item["id"],
+        service_name=item["name"],
+        otp_at=now + timedelta(seconds=delay) if delay >= 0 else None,
+    )
+    if order is None:
+        return _fail("Saldo tidak cukup")
+    if operator == "any":
+        operator = list(OPERATORS)[order.pk % len(OPERATORS)]
+    order.operator = operator
+    order.target = f"{OPERATORS[operator]}{(order.pk * 7919 + 1234567) % 10**8:08d}"
+    order.save(update_fields=["operator", "target"])
+    return json_reply(
+        {"status": True, "data": {**_order_data(order), "operator": operator, "service_id": order.service_id}}
+    )
+
+
+def _set_status(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    code = p.get("status", "")
+    if code not in SET_STATUS_LABEL or not p.get("id"):
+        return _fail("Permintaan tidak sesuai")
+    order = account.orders.filter(external_id=p["id"]).first()
+    if order is None:
+        missing = "Pesanan tidak ditemukan"
+        return json_reply({"status": False, "msg": missing, "data": {"msg": missing}})
+    view = rules.otp_view(order, now)
+    message = _apply_set_status(order, code, view, account, now)
+    ok = message is not None
+    return json_reply({"status": ok, "msg": message or f"Gagal {SET_STATUS_LABEL[code]}", "data": _order_data(order)})
+
+
+def _apply_set_status(
+    order: SandboxOrder, code: str, view: rules.OtpView, account: SandboxAccount, now: datetime
+) -> str | None:
+    """The success message, or None when the vendor would refuse."""
+    if not view.active:
+        return None
+    open_order = SandboxOrder.objects.filter(pk=order.pk, closed_status="")
+    if code == "1":
+        open_order.filter(ready_at__isnull=True).update(ready_at=now)
+        return "Berhasil menunggu sms masuk"
+    if code == "2":
+        if view.sms or not close_order(order, "Cancel", order.cost, now):
+            return None  # a code was received: the number was used
+        return "Berhasil membatalkan pesanan"
+    if code == "3":
+        if not view.sms:
+            return None  # nothing to resend yet
+        delay = account.otp_delay_seconds
+        open_order.update(
+            previous_sms=view.sms,
+            resend_count=F("resend_count") + 1,
+            otp_at=now + timedelta(seconds=delay) if delay >= 0 else None,
+        )
+        return "Berhasil meminta kirim ulang sms"
+    return "Berhasil menyelesaikan pesanan" if close_order(order, "Success", Decimal(0), now) else None
+
+
+def _active_order(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    data = []
+    for order in account.orders.filter(closed_status="").order_by("created_at", "pk"):
+        view = rules.otp_view(order, now)
+        data.append(
+            {
+                "id": order.external_id,
+                "status": view.active_status,
+                "number": order.target,
+                "otp": view.sms or rules.OTP_WAITING,
+                "sms": view.sms,
+                "service_name": order.service_name,
+            }
+        )
+    return json_reply({"status": True, "data": data})
+
+
+def _status(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
+    order = account.orders.filter(external_id=p.get("id", "")).first() if p.get("id") else None
+    if order is None:
+        return _fail("Pesanan tidak ditemukan")
+    view = rules.otp_view(order, now)
+    return json_reply(
+        {
+            "status": True,
+            "data": {
+                "id": order.external_id,
+                "status": view.status,
+                "number": order.target,
+                "sms": view.sms,
+                "service_name": order.service_name,
+            },
+        }
+    )
+
+
+Handler = Callable[[SandboxAccount, dict[str, str], datetime], HttpResponse]
+ACTIONS: dict[str, tuple[Handler, Scope]] = {
+    "services": (_services, Scope.OTHER),
+    "order": (_order, Scope.ORDER),
+    "set_status": (_set_status, Scope.OTHER),
+    "active_order": (_active_order, Scope.STATUS),
+    "status": (_status, Scope.STATUS),
+}
+
+
+def expire_open_orders(account: SandboxAccount, now: datetime) -> None:
+    """Numbers left open expire after OTP_EXPIRY: with a code -> Success, without -> Cancel + refund."""
+    cutoff = now - rules.OTP_EXPIRY
+    for order in account.orders.filter(closed_status="", created_at__lte=cutoff):
+        expired_at = order.created_at + rules.OTP_EXPIRY
+        if rules.otp_view(order, expired_at).sms:
+            close_order(order, "Success", Decimal(0), expired_at)
+        else:
+            close_order(order, "Cancel", order.cost, expired_at)
+
+
+@sandbox_endpoint
+def endpoint(request: HttpRequest) -> HttpResponse:
+    p = params(request)
+    account = account_by_key(Kind.VIRTUSIM, p.get("api_key", ""))
+    if account is None:
+        return _fail("API Key salah")
+    now = timezone.now()
+    expire_open_orders(account, now)
+    settle(account, now)
+    handler, scope = ACTIONS.get(p.get("action", ""), (None, Scope.OTHER))
+    if handler is None:
+        return _fail("Permintaan tidak sesuai")
+    return with_fault(account, scope, lambda: handler(account, p, now))

@@ -1,0 +1,145 @@
+"""Writes and upstream calls for providers: credentials, SMS routes, balances, connection tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from providers.adapters import get_adapter
+from providers.adapters.base import ProviderAdapter
+from providers.adapters.errors import ProviderError, ProviderNotSupported
+from providers.adapters.types import Capability, ProductKind, ProviderBalance, ProviderConfig
+from providers.crypto import decrypt_json, encrypt_json
+from providers.models import ROUTE_LABELS, SMS_ROUTES, Provider, Service
+
+CREDENTIAL_FIELDS = ("api_key", "user_id", "username", "password")
+DEFAULT_SMS_COST = Decimal("350")
+
+
+def provider_credentials(provider: Provider) -> dict[str, str]:
+    return decrypt_json(provider.credentials_enc)
+
+
+def provider_set_credentials(provider: Provider, **values: str | None) -> None:
+    """Merge non-empty values into the encrypted credentials (an empty value keeps the stored one)."""
+    creds = provider_credentials(provider)
+    for name, value in values.items():
+        if name not in CREDENTIAL_FIELDS:
+            raise ValueError(f"unknown credential {name!r}")
+        if value:
+            creds[name] = value.strip()
+    provider.credentials_enc = encrypt_json(creds)
+
+
+def provider_callback_url(provider: Provider) -> str:
+    path = reverse("provider_callback", kwargs={"provider_id": provider.pk, "token": provider.callback_token})
+    return f"{settings.PANEL_PUBLIC_URL}{path}"
+
+
+def provider_config(provider: Provider) -> ProviderConfig:
+    creds = provider_credentials(provider)
+    return ProviderConfig(
+        base_url=provider.base_url,
+        api_key=creds.get("api_key", ""),
+        user_id=creds.get("user_id", ""),
+        username=creds.get("username", ""),
+        password=creds.get("password", ""),
+        name=provider.name,
+        callback_url=provider_callback_url(provider) if provider.pk else "",
+        connect_timeout=settings.PROVIDER_CONNECT_TIMEOUT,
+        read_timeout=settings.PROVIDER_READ_TIMEOUT,
+        options=dict(provider.options or {}),
+    )
+
+
+def provider_adapter(provider: Provider, **config_overrides) -> ProviderAdapter:
+    config = provider_config(provider)
+    if config_overrides:
+        config = replace(config, **config_overrides)
+    return get_adapter(provider.kind, config)
+
+
+@transaction.atomic
+def provider_save(
+    *,
+    name: str,
+    kind: str,
+    base_url: str,
+    api_key: str | None = None,
+    user_id: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    sms_cost: Decimal | None = None,
+    options: dict | None = None,
+) -> tuple[Provider, bool]:
+    """Create or update the provider called `name`; SMS gateways get their routes."""
+    get_adapter(kind, ProviderConfig(base_url=base_url))  # validates the kind
+    provider = Provider.objects.select_for_update().filter(name=name).first()
+    created = provider is None
+    if created:
+        provider = Provider(name=name)
+    provider.kind = kind
+    provider.base_url = base_url.rstrip("/") if kind in SMS_ROUTES else base_url
+    if options is not None:
+        provider.options = options
+    provider_set_credentials(provider, api_key=api_key, user_id=user_id, username=username, password=password)
+    provider.full_clean(exclude=["credentials_enc", "callback_token"])
+    provider.save()
+    sms_routes_ensure(provider, cost=sms_cost)
+    return provider, created
+
+
+def sms_routes_ensure(provider: Provider, cost: Decimal | None = None) -> list[Service]:
+    """The SMS routes a gateway offers, as Services with an editable cost per SMS."""
+    routes = []
+    for priority, route in enumerate(SMS_ROUTES.get(provider.kind, ()), start=1):
+        service, created = Service.objects.get_or_create(
+            provider=provider,
+            external_id=route,
+            defaults={
+                "name": f"{ROUTE_LABELS[route]} ({provider.name})",
+                "category": ROUTE_LABELS[route],
+                "kind": ProductKind.SMS,
+                "cost": cost if cost is not None else DEFAULT_SMS_COST,
+                "min_qty": 1,
+                "max_qty": 1000,
+                "route_priority": priority * 10,
+            },
+        )
+        if not created and cost is not None and service.cost != cost:
+            service.cost = cost
+            service.save(update_fields=["cost"])
+        routes.append(service)
+    return routes
+
+
+def provider_fetch_balance(provider: Provider) -> ProviderBalance:
+    """Ask the upstream for its balance and remember it. Raises ProviderError (recorded too)."""
+    try:
+        balance = provider_adapter(provider).fetch_balance()
+    except ProviderError as exc:
+        Provider.objects.filter(pk=provider.pk).update(last_error=str(exc)[:500])
+        raise
+    now = timezone.now()
+    Provider.objects.filter(pk=provider.pk).update(last_balance=balance.amount, last_balance_at=now, last_error="")
+    provider.last_balance, provider.last_balance_at = balance.amount, now
+    return balance
+
+
+def provider_test_connection(provider: Provider) -> str:
+    """One harmless authenticated call: balance where the protocol has it, else the catalogue."""
+    adapter = provider_adapter(provider)
+    if adapter.has(Capability.BALANCE):
+        try:
+            balance = provider_fetch_balance(provider)
+        except ProviderNotSupported:
+            pass
+        else:
+            return f"OK, balance {balance.amount} {balance.currency}"
+    services = adapter.fetch_services()
+    return f"OK, {len(services)} services offered"

@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import responses
+from responses import matchers
+
+from providers.adapters.errors import CallbackInvalid, ProviderBadResponse, ProviderRejected
+from providers.adapters.rajasms import RajaSmsAdapter
+from providers.adapters.types import Capability, DeliveryState, OrderRequest, ProductKind, Status
+
+from .conftest import API_KEY, CALLBACK_URL, URLS, fixture_json, fixture_text, make_adapter
+
+KIND = "rajasms"
+ROOT = URLS["rajasms"]
+SEND = f"{ROOT}/sms/api_sms_masking_send_json.php"
+TWO = ("6281234567890", "6281298765432")
+
+
+def sms(*numbers: str, route: str = "masking", **extra) -> OrderRequest:
+    return OrderRequest(
+        kind=ProductKind.SMS, service_id=route, message="Kode OTP anda 4821", recipients=numbers, **extra
+    )
+
+
+@pytest.fixture
+def adapter() -> RajaSmsAdapter:
+    return make_adapter(KIND)
+
+
+def reply(mocked: responses.RequestsMock, name: str, url: str = SEND, **kwargs) -> None:
+    mocked.post(url, json=fixture_json(KIND, name), **kwargs)
+
+
+# --- send ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("route", ["reguler", "masking", "otp"])
+def test_send_posts_the_json_packets_to_the_route(adapter, mocked, route):
+    body = {
+        "apikey": API_KEY,
+        "callbackurl": CALLBACK_URL,
+        "datapacket": [{"number": n, "message": "Kode OTP anda 4821", "sendingdatetime": ""} for n in TWO],
+    }
+    url = f"{ROOT}/sms/api_sms_{route}_send_json.php"
+    reply(mocked, "send_ok.json", url=url, match=[matchers.json_params_matcher(body)])
+
+    placed = adapter.place_order(sms(*TWO, route=route))
+
+    assert (placed.external_id, placed.status, placed.raw_status) == ("12345788", Status.PROCESSING, "Success")
+    assert [(r.number, r.external_id, r.state, r.code) for r in placed.recipients] == [
+        ("6281234567890", "12345788", DeliveryState.QUEUED, "10"),
+        ("6281298765432", "9775454545", DeliveryState.QUEUED, "10"),
+    ]
+    assert placed.charge == Decimal(140)
+    assert placed.recipients[0].price == Decimal(70)
+
+
+def test_schedule_is_sent_in_jakarta_time(adapter, mocked):
+    reply(mocked, "send_ok.json")
+    when = datetime(2025, 3, 1, 3, 30, tzinfo=UTC)
+
+    adapter.place_order(sms(*TWO, schedule=when))
+
+    packets = json.loads(mocked.calls[0].request.body)["datapacket"]
+    assert {p["sendingdatetime"] for p in packets} == {"2025-03-01 10:30:00"}
+
+
+def test_schedule_from_another_zone(adapter, mocked):
+    reply(mocked, "send_ok.json")
+    when = datetime(2025, 3, 1, 23, 0, tzinfo=timezone(timedelta(hours=-5)))
+
+    adapter.place_order(sms(*TWO, schedule=when))
+
+    assert json.loads(mocked.calls[0].request.body)["datapacket"][0]["sendingdatetime"] == "2025-03-02 11:00:00"
+
+
+def test_naive_schedule_is_a_programming_error(adapter, mocked):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        adapter.place_order(sms(*TWO, schedule=datetime(2025, 3, 1, 10, 0)))
+    assert len(mocked.calls) == 0
+
+
+def test_per_packet_results(adapter, mocked):
+    reply(mocked, "send_mixed.json")
+    numbers = ("62811", "6281234567890", "6281298765432", "6281311122233", "6281311122244")
+
+    placed = adapter.place_order(sms(*numbers))
+
+    assert placed.external_id == "12345790"
+    assert placed.status is Status.PROCESSING
+    assert placed.charge == Decimal(70)
+    assert [(r.state, r.code, r.text, r.external_id) for r in placed.recipients] == [
+        (DeliveryState.REJECTED, "60", "Invalid Number", ""),
+        (DeliveryState.QUEUED, "10", "success", "12345790"),
+        (DeliveryState.REJECTED, "70", "Invalid Message", ""),
+        (DeliveryState.REJECTED, "80", "Minimum Balance", ""),
+        (DeliveryState.REJECTED, "90", "System Error", ""),
+    ]
+
+
+def test_every_packet_rejected_is_a_rejection(adapter, mocked):
+    reply(mocked, "send_all_rejected.json")
+
+    with pytest.raises(ProviderRejected) as caught:
+        adapter.place_order(sms("62811", "6281234567890"))
+
+    assert caught.value.message == ("every packet was rejected: Invalid Number (60), Minimum Balance (80)")
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (20, "Json Post Error"),
+        (30, "ApiKey not register"),
+        (40, "Ip address not register"),
+        (50, "Expired Balance"),
+        (55, "Maximum Data"),
+    ],
+)
+def test_global_errors_are_rejections(adapter, mocked, code, text):
+    reply(mocked, f"send_global_{code}.json")
+
+    with pytest.raises(ProviderRejected) as caught:
+        adapter.place_order(sms(*TWO))
+
+    assert caught.value.message == text
+
+
+def test_a_reply_short_of_packets_leaves_the_rest_unknown(adapter, mocked):
+    reply(mocked, "send_short.json")
+
+    placed = adapter.place_order(sms(*TWO))
+
+    assert [(r.state, r.code, r.external_id) for r in placed.recipients] == [
+        (DeliveryState.QUEUED, "10", "12345800"),
+        (DeliveryState.SENT, "unknown", ""),
+    ]
+
+
+def test_packet_with_wrong_types_names_the_field(adapter, mocked):
+    reply(mocked, "send_packet_wrong_types.json")
+
+    with pytest.raises(ProviderBadResponse) as caught:
+        adapter.place_order(sms("6281234567890"))
+
+    assert caught.value.message == (
+        "sending_respon[0].datapacket[0].packet.sendingstatus: expected a number, got 'abc'"
+    )
+
+
+def test_more_than_1000_packets_fail_before_any_http(adapter, mocked):
+    numbers = tuple(f"62812{n:08d}" for n in range(1001))
+
+    with pytest.raises(ValueError, match="at most 1000 packets"):
+        adapter.place_order(sms(*numbers))
+    assert len(mocked.calls) == 0
+
+
+def test_exactly_1000_packets_are_one_request(adapter, mocked):
+    reply(mocked, "send_ok.json")
+    numbers = tuple(f"62812{n:08d}" for n in range(1000))
+
+    adapter.place_order(sms(*numbers))
+
+    assert len(json.loads(mocked.calls[0].request.body)["datapacket"]) == 1000
+
+
+@pytest.mark.parametrize("route", ["premium", ""])
+def test_unknown_route_is_a_programming_error(adapter, mocked, route):
+    with pytest.raises(ValueError, match="route must be one of"):
+        adapter.place_order(sms(*TWO, route=route))
+
+
+def test_no_recipients_is_a_programming_error(adapter, mocked):
+    with pytest.raises(ValueError, match="at least one recipient"):
+        adapter.place_order(sms())
+
+
+# --- balance -------------------------------------------------------------------------------------
+def test_balance_defaults_to_the_masking_route(adapter, mocked):
+    url = f"{ROOT}/sms/api_sms_masking_balance_json.php"
+    reply(mocked, "balance.json", url=url, match=[matchers.json_params_matcher({"apikey": API_KEY})])
+
+    balance = adapter.fetch_balance()
+
+    assert (balance.amount, balance.expires, balance.currency) == (Decimal(125000), "2026-12-31", "IDR")
+
+
+def test_balance_route_from_options(mocked):
+    adapter = make_adapter(KIND, options={"route": "reguler"})
+    reply(mocked, "balance.json", url=f"{ROOT}/sms/api_sms_reguler_balance_json.php")
+
+    assert adapter.fetch_balance().amount == Decimal(125000)
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (20, "Json Post Error"),
+        (25, "Error Check Balance"),
+        (30, "ApiKey not register"),
+        (35, "Check Balance Limit"),
+        (40, "Ip address not register"),
+    ],
+)
+def test_balance_errors(adapter, mocked, code, text):
+    reply(mocked, f"balance_global_{code}.json", url=f"{ROOT}/sms/api_sms_masking_balance_json.php")
+
+    with pytest.raises(ProviderRejected) as caught:
+        adapter.fetch_balance()
+
+    assert caught.value.message == text
+
+
+# --- callbacks -----------------------------------------------------------------------------------
+def test_callback_single_object(adapter):
+    body = fixture_text(KIND, "callback_single.json").encode()
+
+    [report] = adapter.parse_callback("POST", {}, body, "application/json")
+
+    assert (report.external_id, report.number, report.state, report.code, report.text) == (
+        "12345788",
+        "6281234567890",
+        DeliveryState.DELIVERED,
+        "3",
+        "Delivered Success",
+    )
+
+
+def test_callback_list_maps_every_code(adapter):
+    body = fixture_text(KIND, "callback_list.json").encode()
+
+    reports = adapter.parse_callback("POST", {}, body, "application/json")
+
+    assert [(r.code, r.state) for r in reports] == [
+        ("1", DeliveryState.SENT),
+        ("2", DeliveryState.SENT),
+        ("3", DeliveryState.DELIVERED),
+        ("4", DeliveryState.FAILED),
+        ("5", DeliveryState.FAILED),
+        ("6", DeliveryState.FAILED),
+        ("7", DeliveryState.FAILED),
+        ("8", DeliveryState.FAILED),
+        ("9", DeliveryState.FAILED),
+        ("10", DeliveryState.DELIVERED),
+    ]
+    assert reports[0].external_id == "12345701"
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "message"),
+    [
+        ("POST", b"sendingid=1&deliverystatus=3", "body is not JSON"),
+        ("POST", b"\xff\xfe{", "body is not JSON"),
+        ("POST", b"[]", "no delivery report"),
+        ("GET", b"", "POSTed as JSON"),
+        ("POST", b'{"number": "62812", "deliverystatus": 3}', r"report\[0\]\.sendingid: missing"),
+        ("POST", b'{"sendingid": 1, "deliverystatus": 11}', "unknown code 11"),
+        ("POST", b'{"sendingid": 1, "deliverystatus": "sent"}', "deliverystatus: expected a number"),
+        ("POST", b'{"sendingid": 1, "deliverystatus": true}', "deliverystatus: expected a number"),
+        ("POST", b'[{"sendingid": 1, "deliverystatus": 3}, "x"]', r"report\[1\]: expected an object"),
+    ],
+)
+def test_malformed_callbacks(adapter, method, body, message):
+    with pytest.raises(CallbackInvalid, match=message):
+        adapter.parse_callback(method, {}, body, "application/json")
+
+
+# --- shape of the adapter ------------------------------------------------------------------------
+def test_sms_gateway_has_no_catalogue_and_no_status_endpoint(adapter, mocked):
+    assert adapter.fetch_services() == []
+    assert adapter.fetch_statuses(["12345788"]) == []
+    assert adapter.effective_capabilities() == {Capability.BALANCE, Capability.CALLBACKS}
+    assert len(mocked.calls) == 0

@@ -1,0 +1,90 @@
+"""Real HTTP against `live_server`: requests in, delivery callbacks out through timer threads."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from providers.sandbox import catalogue
+from providers.sandbox.models import DlrState, Kind, SandboxOrder
+
+TIMEOUT = (3, 10)
+
+
+def wait_for(predicate, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_virtusim_and_smm_over_real_http(live_server, make_account):
+    otp = make_account(Kind.VIRTUSIM, otp_delay_seconds=0)
+    service = next(s for s in catalogue.virtusim_services() if s["tersedia"] != "0")
+    url = f"{live_server.url}/sandbox/virtusim/json.php"
+    placed = requests.get(
+        url, params={"api_key": otp.api_key, "action": "order", "service": service["id"]}, timeout=TIMEOUT
+    ).json()
+    assert placed["status"] is True
+    active = requests.get(url, params={"api_key": otp.api_key, "action": "active_order"}, timeout=TIMEOUT).json()
+    assert active["data"][0]["status"] == "Otp Diterima"
+
+    smm = make_account(Kind.SMM_V2)
+    smm_url = f"{live_server.url}/sandbox/smm_v2/api"
+    balance = requests.post(
+        smm_url, data={"action": "balance"}, headers={"Authorization": f"Bearer {smm.api_key}"}, timeout=TIMEOUT
+    )
+    assert balance.json() == {"balance": "100000.00", "currency": "IDR"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rajasms_delivery_callback_arrives(live_server, make_account, receiver):
+    callback, received = receiver
+    account = make_account(Kind.RAJASMS, dlr_delay_seconds=0, balance=Decimal("1000"))
+    reply = requests.post(
+        f"{live_server.url}/sandbox/rajasms/sms/api_sms_reguler_send_json.php",
+        json={
+            "apikey": account.api_key,
+            "callbackurl": callback,
+            "datapacket": [{"number": "081234567890", "message": "Halo", "sendingdatetime": ""}],
+        },
+        timeout=TIMEOUT,
+    ).json()
+    packet = reply["sending_respon"][0]["datapacket"][0]["packet"]
+    assert packet["sendingstatus"] == 10
+
+    method, _, body = received.get(timeout=10)
+    assert method == "POST"
+    assert json.loads(body) == {
+        "sendingid": packet["sendingid"],
+        "number": "6281234567890",
+        "deliverystatus": 3,
+        "deliverystatustext": "Delivered Success",
+    }
+    assert wait_for(lambda: SandboxOrder.objects.get().dlr_state == DlrState.SENT)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_masking_delivery_callback_arrives(live_server, make_account, receiver):
+    callback, received = receiver
+    account = make_account(Kind.MASKING_HTTP, dlr_delay_seconds=0, callback_url=callback)
+    rpt = requests.post(
+        f"{live_server.url}/sandbox/masking_http/send_post.php",
+        data={"username": account.username, "password": account.password, "hp": "6281234567894", "message": "x"},
+        timeout=TIMEOUT,
+    ).text
+    assert rpt.isdigit()
+    method, path, _ = received.get(timeout=10)
+    assert method == "GET"
+    assert parse_qs(urlsplit(path).query)["session_id"] == [rpt]
+    assert parse_qs(urlsplit(path).query)["error_code"] == ["50"]
+    report = requests.get(f"{live_server.url}/sandbox/masking_http/report.php", params={"rpt": rpt}, timeout=TIMEOUT)
+    assert report.text == "50"
