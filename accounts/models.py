@@ -144,3 +144,49 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class DepositMethod(models.TextChoices):
+    BANK = "bank", _("Bank transfer")
+    QRIS = "qris", _("QRIS")
+    OTHER = "other", _("Other")
+
+
+class DepositStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for approval")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class DepositRequest(models.Model):
+    """A reseller's top-up request. An operator's approval credits the wallet exactly once."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="deposit_requests", verbose_name=_("user"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    method = models.CharField(_("method"), max_length=10, choices=DepositMethod.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=DepositStatus.choices, default=DepositStatus.PENDING)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decision_note = models.CharField(_("operator note"), max_length=300, blank=True)
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("ledger entry")
+    )
+
+    class Meta:
+        verbose_name = _("deposit request")
+        verbose_name_plural = _("deposit requests")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="deposit_user_recent")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(ledger_entry__isnull=False), name="deposit_approved_has_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.user} {self.amount} {self.status}"

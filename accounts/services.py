@@ -18,7 +18,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ApiKey, LedgerEntry, LedgerKind, Tier, User, Wallet
+from .models import ApiKey, DepositMethod, DepositRequest, DepositStatus, LedgerEntry, LedgerKind, Tier, User, Wallet
 from .money import ZERO, format_rupiah, to_money
 
 
@@ -245,3 +245,49 @@ def apikey_authenticate(plain: str | None) -> User | None:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
             return key.user
     return None
+
+
+# --- deposit requests -----------------------------------------------------------------------------
+MIN_DEPOSIT = Decimal("10000")
+MAX_DEPOSIT = Decimal("100000000")
+
+
+def deposit_request_create(*, user: User, amount: Decimal | int | str, method: str, note: str = "") -> DepositRequest:
+    value = to_money(amount)
+    if not MIN_DEPOSIT <= value <= MAX_DEPOSIT:
+        raise LedgerError(
+            _("A deposit must be between %(min)s and %(max)s.")
+            % {"min": format_rupiah(MIN_DEPOSIT), "max": format_rupiah(MAX_DEPOSIT)}
+        )
+    if method not in DepositMethod.values:
+        raise LedgerError(_("Choose a payment method."))
+    return DepositRequest.objects.create(user=user, amount=value, method=method, note=note.strip()[:300])
+
+
+def deposit_approve(deposit: DepositRequest, *, actor: User) -> bool:
+    """Credit the wallet and mark the request approved, once: a second click (or a concurrent one)
+    finds the request no longer pending and changes nothing. Returns whether this call approved it."""
+    with transaction.atomic():
+        claimed = DepositRequest.objects.filter(pk=deposit.pk, status=DepositStatus.PENDING).update(
+            status=DepositStatus.APPROVED, decided_at=timezone.now(), decided_by=actor
+        )
+        if not claimed:
+            return False
+        entry = wallet_credit(
+            user=deposit.user,
+            amount=deposit.amount,
+            reason=_("Deposit #%(id)s (%(method)s)") % {"id": deposit.pk, "method": deposit.get_method_display()},
+            actor=actor,
+            idempotency_key=f"deposit:{deposit.pk}",
+        )
+        DepositRequest.objects.filter(pk=deposit.pk).update(ledger_entry=entry)
+    deposit.refresh_from_db()
+    return True
+
+
+def deposit_reject(deposit: DepositRequest, *, actor: User, note: str = "") -> bool:
+    changed = DepositRequest.objects.filter(pk=deposit.pk, status=DepositStatus.PENDING).update(
+        status=DepositStatus.REJECTED, decided_at=timezone.now(), decided_by=actor, decision_note=note[:300]
+    )
+    deposit.refresh_from_db()
+    return bool(changed)

@@ -1,11 +1,151 @@
-"""Orders and what arrives about them. (The Order model itself comes with the orders issue.)"""
+"""Orders of all four kinds, their SMS recipients, their history, and inbound delivery reports."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from providers.models import Provider
+from providers.adapters.types import DeliveryState, ProductKind, Status
+from providers.models import Provider, Service
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+UNIT = {"max_digits": 16, "decimal_places": 4}
+ACTIVE_STATUSES = (Status.PENDING, Status.PROCESSING)
+
+
+class OrderStatus(models.TextChoices):
+    SUBMITTING = Status.SUBMITTING, _("submitting")
+    PENDING = Status.PENDING, _("pending")
+    PROCESSING = Status.PROCESSING, _("processing")
+    COMPLETED = Status.COMPLETED, _("completed")
+    PARTIAL = Status.PARTIAL, _("partial")
+    CANCELED = Status.CANCELED, _("canceled")
+    FAILED = Status.FAILED, _("failed")
+    UNKNOWN = Status.UNKNOWN, _("unknown")
+
+
+class OrderKind(models.TextChoices):
+    OTP = ProductKind.OTP, _("OTP number")
+    SMM = ProductKind.SMM, _("Social media")
+    PREPAID = ProductKind.PREPAID, _("Prepaid")
+    SMS = ProductKind.SMS, _("SMS")
+
+
+class Order(models.Model):
+    """One purchase. Prices are frozen at placement: refunds use `unit_price` and `charge`, never today's
+    catalogue. `charge` is what the reseller paid (whole Rupiah); `refunded` mirrors the ledger refund."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(_("status"), max_length=12, choices=OrderStatus.choices, default=OrderStatus.SUBMITTING)
+    raw_status = models.CharField(_("upstream status"), max_length=60, blank=True)
+    external_id = models.CharField(_("upstream id"), max_length=100, blank=True)
+    # Frozen prices. unit_* are per the service's unit (per 1000 for SMM, per segment for SMS).
+    unit_price = models.DecimalField(_("unit price"), **UNIT)
+    unit_cost = models.DecimalField(_("unit cost"), **UNIT)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)  # SMM units; SMS segments x recipients
+    charge = models.DecimalField(_("charge"), **MONEY)
+    cost = models.DecimalField(_("upstream cost"), **MONEY)
+    refunded = models.DecimalField(_("refunded"), default=0, **MONEY)
+    # Kind-specific.
+    target = models.CharField(_("target"), max_length=500, blank=True)  # SMM link / prepaid number / OTP number
+    operator = models.CharField(_("operator"), max_length=20, blank=True)  # OTP
+    message = models.TextField(_("message"), blank=True)  # SMS
+    segments = models.PositiveSmallIntegerField(_("segments"), default=0)  # SMS parts per recipient
+    schedule_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)  # SMS
+    otp_code = models.CharField(_("OTP code"), max_length=20, blank=True)
+    otp_sms = models.TextField(_("SMS text"), blank=True)
+    voucher = models.CharField(_("voucher / serial"), max_length=255, blank=True)
+    start_count = models.IntegerField(_("start count"), null=True, blank=True)
+    remains = models.IntegerField(_("remains"), null=True, blank=True)
+    refill_id = models.CharField(_("refill id"), max_length=100, blank=True)
+    error = models.CharField(_("message"), max_length=300, blank=True)  # shown to the reseller
+    source = models.CharField(_("source"), max_length=10, default="web")  # web / api
+    # RajaSMS-compatible API: where to forward this order's delivery reports (the reseller's callbackurl).
+    client_callback_url = models.URLField(_("reseller callback URL"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="order_user_recent"),
+            models.Index(fields=["user", "kind", "-id"], name="order_user_kind_recent"),
+            models.Index(fields=["user", "status", "-id"], name="order_user_status_recent"),
+            models.Index(fields=["provider", "external_id"], name="order_provider_external"),
+            models.Index(fields=["created_at"], name="order_created"),
+            models.Index(
+                fields=["provider", "status"],
+                name="order_active",
+                condition=Q(status__in=["pending", "processing", "unknown", "submitting"]),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(charge__gte=0), name="order_charge_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("charge")), name="order_refund_within_charge"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.status}"
+
+    @property
+    def is_final(self) -> bool:
+        return Status(self.status).is_final
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class OrderRecipient(models.Model):
+    """One SMS destination of an order, with its own delivery state."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="recipients")
+    number = models.CharField(_("number"), max_length=20)
+    external_id = models.CharField(_("upstream id"), max_length=100, blank=True)
+    state = models.CharField(_("state"), max_length=12, default=DeliveryState.QUEUED)
+    code = models.CharField(_("code"), max_length=20, blank=True)
+    text = models.CharField(_("text"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        constraints = [models.UniqueConstraint(fields=["order", "number"], name="recipient_once_per_order")]
+        indexes = [models.Index(fields=["external_id"], name="recipient_external")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.state}"
+
+
+class OrderEvent(models.Model):
+    """The history of an order: every status transition, and operator actions, with the reason."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    from_status = models.CharField(_("from"), max_length=12, blank=True)
+    to_status = models.CharField(_("to"), max_length=12)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order history")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} -> {self.to_status}"
 
 
 class CallbackEvent(models.Model):

@@ -177,8 +177,15 @@ STORAGES = {
 # Outside production whitenoise serves straight from the finders, so `make demo` needs no collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-# --- Background work (django-q2) ------------------------------------------------------------------
+# --- Cache (API rate limits) and background work (django-q2) --------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "panel"}
+    )
+}
 Q_CLUSTER: dict = {
     "name": "panel",
     "workers": env.int("Q_WORKERS", default=2),

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import DecimalField, ExpressionWrapper, F
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from providers.adapters.errors import ProviderError
-from providers.models import Provider, Service
+from providers.models import COST, MarkupRule, Provider, RuleScope, Service, ServicePrice
+from providers.pricing import PricingResult, off_sale_services, pricing_refresh
 from providers.services import (
     CREDENTIAL_FIELDS,
     provider_callback_url,
@@ -142,6 +144,54 @@ class ProviderAdmin(admin.ModelAdmin):
         )
 
 
+def _margin_text(price, cost) -> str:
+    margin = price - cost
+    percent = f" ({margin / cost * 100:+.1f}%)" if cost else ""
+    return f"{margin:,.2f}{percent}"
+
+
+class ServicePriceInline(admin.TabularInline):
+    """The service's sell price per tier, read-only: prices come from the markup rules."""
+
+    model = ServicePrice
+    verbose_name_plural = _("sell prices (from the markup rules)")
+    fields = ["tier", "price", "margin", "on_sale", "rule", "updated_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("tier", "rule", "service")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("margin"))
+    def margin(self, obj: ServicePrice) -> str:
+        return _margin_text(obj.price, obj.service.cost)
+
+
+class OffSaleFilter(admin.SimpleListFilter):
+    """The margin guard's victims: offered, but priced at or below cost for some tier."""
+
+    title = _("off sale (margin)")
+    parameter_name = "margin_guard"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return [("yes", _("price not above cost")), ("no", _("sells at a profit"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "yes":
+            return off_sale_services(queryset)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=off_sale_services().values("pk"))
+        return queryset
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
     list_display = [
@@ -157,8 +207,9 @@ class ServiceAdmin(admin.ModelAdmin):
         "is_active",
         "is_enabled",
     ]
-    list_filter = ["kind", "provider", "is_active", "is_enabled", "in_stock"]
+    list_filter = ["kind", "provider", "is_active", "is_enabled", "in_stock", OffSaleFilter]
     search_fields = ["name", "category", "external_id"]
+    inlines = [ServicePriceInline]
     list_editable = ["is_enabled"]
     list_select_related = ["provider"]
     show_full_result_count = False
@@ -186,3 +237,181 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- Markup pricing -------------------------------------------------------------------------------
+
+
+def _report_pricing(model_admin: admin.ModelAdmin, request: HttpRequest, result: PricingResult) -> None:
+    text = _("Prices recomputed: %(changed)s changed; %(off)s services off sale (margin guard).") % {
+        "changed": result.changed,
+        "off": result.off_sale,
+    }
+    if result.off_sale:
+        url = reverse("admin:providers_serviceprice_changelist") + "?on_sale__exact=0"
+        model_admin.message_user(
+            request, format_html('{} <a href="{}">{}</a>', text, url, _("Show them")), messages.WARNING
+        )
+    else:
+        model_admin.message_user(request, text, messages.SUCCESS)
+
+
+class ScopeFilter(admin.SimpleListFilter):
+    title = _("scope")
+    parameter_name = "scope"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return RuleScope.choices
+
+    def queryset(self, request: HttpRequest, queryset):
+        value = self.value()
+        if value == RuleScope.SERVICE:
+            return queryset.filter(service__isnull=False)
+        if value == RuleScope.CATEGORY:
+            return queryset.filter(service__isnull=True).exclude(category="")
+        if value == RuleScope.PROVIDER:
+            return queryset.filter(service__isnull=True, category="", provider__isnull=False)
+        if value == RuleScope.GLOBAL:
+            return queryset.filter(service__isnull=True, category="", provider__isnull=True)
+        return queryset
+
+
+@admin.register(MarkupRule)
+class MarkupRuleAdmin(admin.ModelAdmin):
+    """Saving or deleting rules recomputes every sell price and reports the margin guard."""
+
+    list_display = [
+        "target",
+        "scope_display",
+        "tier_display",
+        "percent",
+        "fixed",
+        "rounding_step",
+        "fixed_price",
+        "is_active",
+        "note",
+    ]
+    list_filter = ["is_active", ScopeFilter, "tier", "provider"]
+    search_fields = ["category", "service__name", "provider__name", "note"]
+    list_select_related = ["tier", "service__provider", "provider"]
+    autocomplete_fields = ["service"]
+    fieldsets = (
+        (
+            _("Applies to"),
+            {
+                "fields": ("tier", "service", "category", "provider"),
+                "description": _(
+                    "Set one target: a service; a category (optionally only one provider's); a provider; or "
+                    "nothing for everything. The most specific active rule wins: service > category > provider "
+                    "> everything, and a rule for a tier beats one for all tiers."
+                ),
+            },
+        ),
+        (
+            _("Price"),
+            {
+                "fields": ("percent", "fixed", "rounding_step", "fixed_price"),
+                "description": _(
+                    "Sell price per unit = cost x (1 + markup %/100) + fixed markup, rounded up to the step. "
+                    "A service priced at or below its cost is taken off sale."
+                ),
+            },
+        ),
+        (None, {"fields": ("is_active", "note")}),
+    )
+
+    @admin.display(description=_("applies to"))
+    def target(self, obj: MarkupRule) -> str:
+        return obj.target_display
+
+    @admin.display(description=_("scope"))
+    def scope_display(self, obj: MarkupRule) -> str:
+        return RuleScope(obj.scope).label
+
+    @admin.display(description=_("tier"), ordering="tier__sort_order")
+    def tier_display(self, obj: MarkupRule) -> str:
+        return str(obj.tier) if obj.tier_id else _("all tiers")
+
+    def save_model(self, request: HttpRequest, obj: MarkupRule, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _report_pricing(self, request, pricing_refresh())
+
+    def delete_model(self, request: HttpRequest, obj: MarkupRule) -> None:
+        super().delete_model(request, obj)
+        _report_pricing(self, request, pricing_refresh())
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        _report_pricing(self, request, pricing_refresh())
+
+
+class MarginFilter(admin.SimpleListFilter):
+    title = _("margin")
+    parameter_name = "margin"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return [("loss", _("price not above cost")), ("profit", _("price above cost"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "loss":
+            return queryset.filter(price__lte=F("service__cost"))
+        if self.value() == "profit":
+            return queryset.filter(price__gt=F("service__cost"))
+        return queryset
+
+
+@admin.register(ServicePrice)
+class ServicePriceAdmin(admin.ModelAdmin):
+    """Sell prices per tier, read-only (they come from the markup rules). Off-sale rows sort first."""
+
+    list_display = [
+        "service",
+        "kind",
+        "tier",
+        "cost",
+        "price",
+        "margin",
+        "on_sale",
+        "rule_link",
+        "updated_at",
+    ]
+    list_filter = ["on_sale", "tier", MarginFilter, "service__kind", "service__provider"]
+    search_fields = ["service__name", "service__category", "service__external_id"]
+    list_select_related = ["service__provider", "tier", "rule"]
+    ordering = ["on_sale", "service_id", "tier__sort_order"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest):
+        margin = ExpressionWrapper(F("price") - F("service__cost"), output_field=DecimalField(**COST))
+        return super().get_queryset(request).annotate(margin_value=margin)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("kind"), ordering="service__kind")
+    def kind(self, obj: ServicePrice) -> str:
+        return obj.service.get_kind_display()
+
+    @admin.display(description=_("upstream cost"), ordering="service__cost")
+    def cost(self, obj: ServicePrice):
+        return obj.service.cost
+
+    @admin.display(description=_("margin"), ordering="margin_value")
+    def margin(self, obj: ServicePrice) -> str:
+        text = _margin_text(obj.price, obj.service.cost)
+        if obj.price <= obj.service.cost:
+            return format_html('<strong style="color:#b42318">{}</strong>', text)
+        return text
+
+    @admin.display(description=_("rule"), ordering="rule")
+    def rule_link(self, obj: ServicePrice) -> str:
+        if obj.rule is None:
+            return _("none")
+        url = reverse("admin:providers_markuprule_change", args=[obj.rule_id])
+        return format_html('<a href="{}">#{} {}</a>', url, obj.rule_id, RuleScope(obj.rule.scope).label)

@@ -91,3 +91,202 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.provider})"
+
+
+# --- Markup pricing -------------------------------------------------------------------------------
+
+PERCENT = {"max_digits": 7, "decimal_places": 2}
+RUPIAH = {"max_digits": 14, "decimal_places": 2}
+
+
+class RuleScope(models.TextChoices):
+    SERVICE = "service", _("service")
+    CATEGORY = "category", _("category")
+    PROVIDER = "provider", _("provider")
+    GLOBAL = "global", _("global")
+
+
+class MarkupRule(models.Model):
+    """How cost becomes a sell price for one scope and one tier (or all tiers).
+
+    The scope follows from the target that is set: a service; a category (matched exactly, optionally
+    only within one provider); a provider; or nothing (global). The most specific active rule wins
+    (service > category of a provider > category > provider > global) and, within one scope, a rule for
+    the tier beats a rule for all tiers. Prices are recomputed by providers.pricing.pricing_refresh.
+    """
+
+    tier = models.ForeignKey(
+        "accounts.Tier",
+        verbose_name=_("tier"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="markup_rules",
+        help_text=_("Empty: all tiers."),
+    )
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.CharField(
+        _("category"), max_length=150, blank=True, help_text=_("Matches the service category exactly.")
+    )
+    provider = models.ForeignKey(
+        Provider,
+        verbose_name=_("provider"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("With a category: only that provider's category. Alone: the whole provider."),
+    )
+    percent = models.DecimalField(_("markup %"), default=0, **PERCENT, help_text=_("10.00 = cost + 10%."))
+    fixed = models.DecimalField(_("fixed markup"), default=0, **RUPIAH, help_text=_("Rupiah added per unit."))
+    rounding_step = models.DecimalField(
+        _("round up to"), default=50, **RUPIAH, help_text=_("Rupiah step the price is rounded up to; 0 or 1 = whole.")
+    )
+    fixed_price = models.DecimalField(
+        _("fixed sell price"),
+        null=True,
+        blank=True,
+        **RUPIAH,
+        help_text=_("Absolute price per unit, replacing the markup (service rules only)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("markup rule")
+        verbose_name_plural = _("markup rules")
+        ordering = ["service", "category", "provider", "tier", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=-100),
+                name="markup_percent_min_minus_100",
+                violation_error_message=_("The markup cannot be below -100%."),
+            ),
+            models.CheckConstraint(
+                condition=Q(rounding_step__gte=0),
+                name="markup_rounding_step_not_negative",
+                violation_error_message=_("The rounding step cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(fixed_price__isnull=True) | Q(service__isnull=False),
+                name="markup_fixed_price_needs_service",
+                violation_error_message=_("A fixed sell price is only possible for a single service."),
+            ),
+            models.CheckConstraint(
+                condition=Q(fixed_price__isnull=True) | Q(fixed_price__gte=0),
+                name="markup_fixed_price_not_negative",
+                violation_error_message=_("The fixed sell price cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(service__isnull=True) | (Q(category="") & Q(provider__isnull=True)),
+                name="markup_service_scope_alone",
+                violation_error_message=_("A service rule takes no category or provider."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.fixed_price is not None:
+            how = f"= {self.fixed_price}"
+        else:
+            how = f"{self.percent:+}%" + (f" {self.fixed:+}" if self.fixed else "")
+        return f"{self.target_display}, {self.tier or _('all tiers')}: {how}"
+
+    @property
+    def scope(self) -> str:
+        if self.service_id:
+            return RuleScope.SERVICE
+        if self.category:
+            return RuleScope.CATEGORY
+        if self.provider_id:
+            return RuleScope.PROVIDER
+        return RuleScope.GLOBAL
+
+    @property
+    def target_display(self) -> str:
+        scope = self.scope
+        if scope == RuleScope.SERVICE:
+            return str(self.service)
+        if scope == RuleScope.CATEGORY:
+            return f"{self.category} ({self.provider})" if self.provider_id else self.category
+        if scope == RuleScope.PROVIDER:
+            return str(self.provider)
+        return str(_("everything"))
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors: dict[str, str] = {}
+        if self.percent is not None and self.percent < -100:
+            errors["percent"] = _("The markup cannot be below -100%.")
+        if self.rounding_step is not None and self.rounding_step < 0:
+            errors["rounding_step"] = _("The rounding step cannot be negative.")
+        if self.fixed_price is not None:
+            if not self.service_id:
+                errors["fixed_price"] = _("A fixed sell price is only possible for a single service.")
+            elif self.fixed_price < 0:
+                errors["fixed_price"] = _("The fixed sell price cannot be negative.")
+        if self.service_id and (self.category or self.provider_id):
+            errors["service"] = _("A service rule takes no category or provider.")
+        if not errors and self.is_active:
+            twins = MarkupRule.objects.filter(
+                is_active=True,
+                tier_id=self.tier_id,
+                service_id=self.service_id,
+                category=self.category,
+                provider_id=self.provider_id,
+            ).exclude(pk=self.pk)
+            if twins.exists():
+                errors["tier"] = _("An active rule for this scope and tier already exists; edit that one.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ServicePrice(models.Model):
+    """The sell price of one service for one tier, per unit (as Service.cost), kept by pricing_refresh.
+
+    `on_sale` is the margin guard: False whenever the price does not exceed the cost, no rule applies, or
+    the service is not offered (vanished upstream or switched off).
+    """
+
+    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="prices")
+    tier = models.ForeignKey(
+        "accounts.Tier", verbose_name=_("tier"), on_delete=models.CASCADE, related_name="service_prices"
+    )
+    price = models.DecimalField(_("sell price"), **COST)
+    on_sale = models.BooleanField(_("on sale"), default=False)
+    rule = models.ForeignKey(
+        MarkupRule,
+        verbose_name=_("rule"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prices",
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sell price")
+        verbose_name_plural = _("sell prices")
+        ordering = ["service", "tier"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "tier"], name="service_price_one_per_tier"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="service_price_not_negative"),
+        ]
+        indexes = [models.Index(fields=["tier", "on_sale"], name="service_price_catalogue")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} / {self.tier_id}: {self.price}"
+
+    @property
+    def margin(self):
+        return self.price - self.service.cost
+
+    @property
+    def sellable(self) -> bool:
+        """On sale, and still above the service's current cost (a guard against a stale row)."""
+        service = self.service
+        return self.on_sale and service.is_active and service.is_enabled and self.price > service.cost

@@ -16,6 +16,7 @@ from providers.adapters.errors import ProviderError, ProviderNotSupported
 from providers.adapters.types import Capability, ProductKind, ProviderBalance, ProviderConfig
 from providers.crypto import decrypt_json, encrypt_json
 from providers.models import ROUTE_LABELS, SMS_ROUTES, Provider, Service
+from providers.pricing import pricing_refresh
 
 CREDENTIAL_FIELDS = ("api_key", "user_id", "username", "password")
 DEFAULT_SMS_COST = Decimal("350")
@@ -115,6 +116,7 @@ def sms_routes_ensure(provider: Provider, cost: Decimal | None = None) -> list[S
             service.cost = cost
             service.save(update_fields=["cost"])
         routes.append(service)
+    pricing_refresh([route.pk for route in routes])
     return routes
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from providers.adapters.errors import ProviderError
 from providers.adapters.types import Capability, ServiceInfo
 from providers.models import SMS_ROUTES, Provider, Service
+from providers.pricing import pricing_refresh
 from providers.services import provider_adapter, sms_routes_ensure
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,8 @@ def catalogue_apply(provider: Provider, items: Iterable[ServiceInfo], *, now: da
             Service.objects.bulk_update(to_update, sorted(changed_fields | {"synced_at"}), batch_size=BATCH // 2)
         for start in range(0, len(vanished), BATCH):
             Service.objects.filter(pk__in=vanished[start : start + BATCH]).update(is_active=False, synced_at=now)
+        if to_create or to_update or vanished:
+            pricing_refresh([service.pk for service in to_create + to_update] + vanished)
         summary = SyncResult(len(to_create), len(to_update), len(vanished), unchanged, skipped)
         Provider.objects.filter(pk=provider.pk).update(
             last_synced_at=now, last_sync_result=str(summary)[:300], last_error=""

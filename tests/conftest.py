@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import User
 from accounts.services import reseller_create, wallet_get
+from providers.services import provider_save
 
 
 @pytest.fixture
@@ -34,3 +35,32 @@ def operator(db) -> User:
 def _fast_password_hasher(settings):
     # PBKDF2 at production strength costs ~0.3 s per user; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- providers (no network: tests mock HTTP with `responses` or use the sandbox) ------------------
+@pytest.fixture
+def smm_provider(db):
+    provider, _ = provider_save(
+        name="SMM Pusat", kind="smm_v2", base_url="https://smm.example/api", api_key="smm-secret-key-123"
+    )
+    return provider
+
+
+@pytest.fixture
+def raja_provider(db):
+    provider, _ = provider_save(
+        name="Raja", kind="rajasms", base_url="https://raja.example", api_key="raja-secret-key-9"
+    )
+    return provider
+
+
+@pytest.fixture
+def masking_provider(db):
+    provider, _ = provider_save(
+        name="Masking",
+        kind="masking_http",
+        base_url="http://mask.example/masking",
+        username="mu",
+        password="mask-pass-77",
+    )
+    return provider

@@ -11,7 +11,7 @@ from accounts.selectors import balance_of, ledger_violations
 from accounts.services import InsufficientBalance, wallet_debit, wallet_refund
 from tests.helpers import requires_postgres
 
-pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def _run_concurrently(n: int, work) -> list[object]:

@@ -28,6 +28,7 @@ class Command(BaseCommand):
             raise CommandError("the demo is not for production (DJANGO_ENV=production)")
         call_command("migrate", interactive=False, verbosity=0)
         creds = demo.ensure_demo_users()
+        call_command("setup_schedules", stdout=self.stdout)
         sandbox = settings.SANDBOX_ENABLED or settings.DEBUG
         if sandbox:
             self.stdout.write(demo.ensure_sandbox_providers())

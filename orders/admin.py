@@ -1,0 +1,134 @@
+"""Operator screens for orders. Orders are read-only here; actions go through orders.services and are
+recorded in the order's history with the operator as actor."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient
+from orders.refresh import refresh_tick
+from orders.services import OrderActionError, order_resolve_failed, order_resolve_placed
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ["at", "from_status", "to_status", "reason", "actor"]
+    readonly_fields = fields
+
+
+class OrderRecipientInline(ReadOnlyInline):
+    model = OrderRecipient
+    fields = ["number", "external_id", "state", "code", "text", "updated_at"]
+    readonly_fields = fields
+    max_num = 0
+
+
+class ResolvePlacedForm(forms.Form):
+    external_id = forms.CharField(label=_("Upstream order id"), max_length=100)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "user",
+        "kind",
+        "service",
+        "provider",
+        "status",
+        "charge",
+        "refunded",
+        "external_id",
+    ]
+    list_filter = ["kind", "status", "provider", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["=id", "=external_id", "user__username", "target"]
+    list_select_related = ["user", "service", "provider"]
+    raw_id_fields = ["user", "service", "provider"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    inlines = [OrderEventInline, OrderRecipientInline]
+    actions = ["refresh_now", "resolve_placed", "resolve_failed"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Refresh now"))
+    def refresh_now(self, request: HttpRequest, queryset) -> None:
+        stats = refresh_tick(provider_ids=list(queryset.values_list("provider_id", flat=True).distinct()))
+        self.message_user(request, str(stats), messages.WARNING if stats.errors else messages.SUCCESS)
+        for line in stats.errors:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description=_("Resolve unknown as placed (attach upstream id)"))
+    def resolve_placed(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one order to attach an upstream id."), messages.ERROR)
+            return None
+        order = queryset.get()
+        form = ResolvePlacedForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                order_resolve_placed(order, form.cleaned_data["external_id"], actor=request.user)
+            except OrderActionError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, _("Order #%(id)s attached to the upstream order.") % {"id": order.pk})
+            return HttpResponseRedirect(request.get_full_path())
+        return TemplateResponse(
+            request,
+            "admin/orders/resolve_placed.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Resolve as placed"),
+                "form": form,
+                "order": order,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description=_("Resolve unknown as failed (refund)"))
+    def resolve_failed(self, request: HttpRequest, queryset) -> None:
+        for order in queryset:
+            try:
+                order_resolve_failed(order, actor=request.user)
+            except OrderActionError as exc:
+                self.message_user(request, f"#{order.pk}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, _("Order #%(id)s failed and refunded.") % {"id": order.pk})
+
+
+@admin.register(CallbackEvent)
+class CallbackEventAdmin(admin.ModelAdmin):
+    list_display = ["id", "received_at", "provider", "external_id", "number", "state", "code", "applied_at"]
+    list_filter = ["provider", "state", ("applied_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=external_id", "number"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

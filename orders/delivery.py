@@ -1,0 +1,108 @@
+"""SMS delivery reports: pushed callbacks (CallbackEvent) and polled reports, applied to recipients."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.forwarding import delivery_forward
+from orders.models import CallbackEvent, Order, OrderRecipient
+from orders.services import sms_settle
+from providers.adapters.errors import ProviderError
+from providers.adapters.types import Capability, DeliveryReport, DeliveryState, ProductKind, Status
+from providers.models import Provider
+from providers.services import provider_adapter
+
+logger = logging.getLogger(__name__)
+_STATE_RANK = {DeliveryState.QUEUED: 0, DeliveryState.SENT: 1}  # final states rank 2
+REPORT_POLL_AFTER = timedelta(minutes=2)
+
+
+def _rank(state: str) -> int:
+    return _STATE_RANK.get(DeliveryState(state), 2)
+
+
+def _apply(provider_id: int, reports: Sequence[DeliveryReport]) -> set[int]:
+    """Move recipients forward to the reported states; returns the ids of orders touched."""
+    by_id = {r.external_id: r for r in reports if r.external_id}
+    if not by_id:
+        return set()
+    recipients = list(
+        OrderRecipient.objects.filter(order__provider_id=provider_id, external_id__in=list(by_id)).only(
+            "id", "order_id", "external_id", "state", "code", "text"
+        )
+    )
+    changed = []
+    for row in recipients:
+        report = by_id[row.external_id]
+        if _rank(report.state) > _rank(row.state) or (
+            _rank(row.state) == 2 and row.state != report.state and row.state != DeliveryState.REJECTED
+        ):
+            row.state, row.code, row.text = report.state.value, report.code[:20], report.text[:200]
+            changed.append(row)
+    OrderRecipient.objects.bulk_update(changed, ["state", "code", "text"], batch_size=500)
+    if changed:
+        delivery_forward([row.pk for row in changed])
+    return {row.order_id for row in changed}
+
+
+def _settle(order_ids: set[int]) -> int:
+    settled = 0
+    for order in Order.objects.filter(pk__in=order_ids, status__in=[Status.PENDING, Status.PROCESSING]):
+        settled += sms_settle(order)
+    return settled
+
+
+def callbacks_apply(limit: int = 2000) -> int:
+    """Apply recorded callback events that are not applied yet. Safe to run twice or concurrently: the
+    recipients only move forward and each order settles through a guarded transition."""
+    events = list(CallbackEvent.objects.filter(applied_at__isnull=True).order_by("id")[:limit])
+    if not events:
+        return 0
+    touched: set[int] = set()
+    by_provider: dict[int, list[DeliveryReport]] = {}
+    for event in events:
+        by_provider.setdefault(event.provider_id, []).append(
+            DeliveryReport(event.external_id, event.number, DeliveryState(event.state), event.code, event.text)
+        )
+    with transaction.atomic():
+        for provider_id, reports in by_provider.items():
+            touched |= _apply(provider_id, reports)
+        CallbackEvent.objects.filter(pk__in=[e.pk for e in events]).update(applied_at=timezone.now())
+    _settle(touched)
+    return len(events)
+
+
+def reports_poll(now=None) -> int:
+    """Fallback for gateways whose callbacks may not arrive: ask for the report of SMS still in flight
+    (masking HTTP `report.php`). One batch per provider."""
+    now = now or timezone.now()
+    pending = (
+        OrderRecipient.objects.filter(
+            order__kind=ProductKind.SMS,
+            order__status__in=[Status.PENDING, Status.PROCESSING],
+            order__created_at__lt=now - REPORT_POLL_AFTER,
+            state__in=[DeliveryState.QUEUED, DeliveryState.SENT],
+        )
+        .exclude(external_id="")
+        .values_list("order__provider_id", "external_id")
+    )
+    by_provider: dict[int, list[str]] = {}
+    for provider_id, external_id in pending[:5000]:
+        by_provider.setdefault(provider_id, []).append(external_id)
+    touched: set[int] = set()
+    for provider in Provider.objects.filter(pk__in=list(by_provider)):
+        adapter = provider_adapter(provider)
+        if not adapter.has(Capability.REPORT_POLL):
+            continue
+        try:
+            reports = adapter.fetch_reports(by_provider[provider.pk])
+        except ProviderError as exc:
+            logger.warning("report poll for %s failed: %s", provider, exc)
+            continue
+        touched |= _apply(provider.pk, reports)
+    return _settle(touched)

@@ -1,0 +1,214 @@
+"""Validating an order request and pricing it, before any money moves.
+
+`order_quote` is shared by the order forms (live price), the API and `order_place`: one set of rules.
+Errors are collected per field so a form can show each one beside its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Tier, User
+from accounts.money import ceil_rupiah, to_money
+from orders.sms import MAX_MESSAGE_CHARS, MAX_RECIPIENTS, count_segments, parse_recipients
+from providers.adapters.types import ProductKind
+from providers.models import Service
+from providers.pricing import price_for
+
+WIB = ZoneInfo("Asia/Jakarta")
+OTP_OPERATORS = ("any", "telkomsel", "axis", "indosat")
+MAX_SCHEDULE_AHEAD = timedelta(days=30)
+
+
+class OrderInvalid(Exception):
+    """The request cannot become an order. `errors` maps a field name ("__all__" for the whole
+    request) to a message fit to show the reseller."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return " ".join(self.errors.values())
+
+
+@dataclass
+class Quote:
+    service: Service
+    kind: ProductKind
+    unit_price: Decimal
+    unit_cost: Decimal
+    quantity: int  # SMM units / SMS segments x recipients / 1
+    charge: Decimal
+    cost: Decimal
+    target: str = ""
+    operator: str = ""
+    message: str = ""
+    segments: int = 0
+    encoding: str = ""
+    recipients: tuple[str, ...] = ()
+    invalid_recipients: tuple[str, ...] = ()
+    schedule_at: datetime | None = None
+    routes: list[Service] = field(default_factory=list)  # SMS: fallbacks in priority order
+
+
+def user_tier(user: User) -> Tier | None:
+    return user.tier or Tier.objects.filter(is_default=True).first()
+
+
+def in_cutoff(service: Service, now: datetime) -> bool:
+    """Is `now` inside the service's daily cutoff window (WIB)? Windows may cross midnight."""
+    start, end = service.cutoff_start, service.cutoff_end
+    if start is None or end is None or start == end:
+        return False
+    local = now.astimezone(WIB).time().replace(second=0, microsecond=0)
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def sms_routes(route_type: str) -> list[Service]:
+    """The enabled routes of one SMS type, in the operator's priority order."""
+    return list(
+        Service.objects.filter(
+            kind=ProductKind.SMS, external_id=route_type, is_active=True, is_enabled=True, provider__enabled=True
+        )
+        .select_related("provider")
+        .order_by("route_priority", "pk")
+    )
+
+
+def _int(value: object, field_name: str, errors: dict[str, str]) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        errors[field_name] = _("Enter a whole number.")
+        return None
+    return number
+
+
+def _valid_link(link: str) -> bool:
+    if len(link) > 500 or any(ch.isspace() for ch in link):
+        return False
+    parts = urlsplit(link)
+    return parts.scheme in ("http", "https") and "." in (parts.hostname or "")
+
+
+def order_quote(
+    user: User,
+    *,
+    kind: str,
+    service: Service | None = None,
+    sms_type: str = "",
+    quantity: object = None,
+    link: str = "",
+    target: str = "",
+    operator: str = "any",
+    message: str = "",
+    recipients: str | list[str] = "",
+    schedule_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Quote:
+    """Validate and price a request for `user`. Raises OrderInvalid listing every problem found."""
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    try:
+        kind = ProductKind(kind)
+    except ValueError:
+        raise OrderInvalid({"kind": _("Unknown product kind.")}) from None
+
+    routes: list[Service] = []
+    if kind == ProductKind.SMS:
+        routes = sms_routes(sms_type)
+        if not routes:
+            raise OrderInvalid({"sms_type": _("This SMS type is not available right now.")})
+        service = routes[0]
+    if service is None or service.kind != kind:
+        raise OrderInvalid({"service": _("Choose a product.")})
+    if not (service.is_active and service.is_enabled and service.provider.enabled):
+        raise OrderInvalid({"service": _("This product is not available right now.")})
+    price = price_for(service, user_tier(user))
+    if price is None or not price.on_sale:
+        raise OrderInvalid({"service": _("This product is not for sale right now.")})
+    unit_cost = service.cost
+    quote = Quote(
+        service=service,
+        kind=kind,
+        unit_price=price.price,
+        unit_cost=unit_cost,
+        quantity=1,
+        charge=ceil_rupiah(price.price),
+        cost=to_money(unit_cost),
+        routes=routes,
+    )
+
+    if kind == ProductKind.OTP:
+        if operator not in OTP_OPERATORS:
+            errors["operator"] = _("Choose an operator.")
+        if not service.in_stock:
+            errors["service"] = _("No numbers in stock for this service.")
+        quote.operator = operator
+    elif kind == ProductKind.SMM:
+        link = (link or "").strip()
+        if not _valid_link(link):
+            errors["link"] = _("Enter a full link starting with https://.")
+        number = _int(quantity, "quantity", errors)
+        if number is not None and not service.min_qty <= number <= service.max_qty:
+            errors["quantity"] = _("Quantity must be between %(min)s and %(max)s.") % {
+                "min": f"{service.min_qty:,}".replace(",", "."),
+                "max": f"{service.max_qty:,}".replace(",", "."),
+            }
+        if number is not None and "quantity" not in errors:
+            quote.quantity = number
+            quote.charge = ceil_rupiah(price.price * number / 1000)
+            quote.cost = to_money(unit_cost * number / 1000)
+        quote.target = link
+    elif kind == ProductKind.PREPAID:
+        digits = "".join(ch for ch in (target or "") if ch.isdigit())
+        if not 6 <= len(digits) <= 20 or len(target.strip()) > 30:
+            errors["target"] = _("Enter the destination number (6 to 20 digits).")
+        if not service.in_stock:
+            errors["service"] = _("This product is out of stock.")
+        elif in_cutoff(service, now):
+            errors["service"] = _("This product cannot be bought between %(start)s and %(end)s WIB.") % {
+                "start": service.cutoff_start.strftime("%H:%M"),
+                "end": service.cutoff_end.strftime("%H:%M"),
+            }
+        quote.target = digits
+    else:  # SMS
+        message = (message or "").replace("\r\n", "\n")
+        segments = count_segments(message)
+        if not message.strip():
+            errors["message"] = _("Write a message.")
+        elif len(message) > MAX_MESSAGE_CHARS:
+            errors["message"] = _("A message can have at most %(n)s characters.") % {"n": MAX_MESSAGE_CHARS}
+        parsed = parse_recipients(recipients)
+        if parsed.invalid:
+            shown = ", ".join(parsed.invalid[:10]) + ("…" if len(parsed.invalid) > 10 else "")
+            errors["recipients"] = _("Not Indonesian mobile numbers: %(numbers)s") % {"numbers": shown}
+        elif not parsed.valid:
+            errors["recipients"] = _("Enter at least one number.")
+        elif len(parsed.valid) > MAX_RECIPIENTS:
+            errors["recipients"] = _("At most %(n)s numbers per send.") % {"n": MAX_RECIPIENTS}
+        if schedule_at is not None and not now < schedule_at <= now + MAX_SCHEDULE_AHEAD:
+            errors["schedule_at"] = _("The schedule must be in the next 30 days.")
+        quote.message, quote.segments, quote.encoding = message, segments.count, segments.encoding
+        quote.recipients, quote.invalid_recipients = parsed.valid, parsed.invalid
+        quote.schedule_at = schedule_at
+        units = segments.count * len(parsed.valid)
+        quote.quantity = max(units, 1)
+        quote.charge = ceil_rupiah(price.price * units)
+        quote.cost = to_money(unit_cost * units)
+    if errors:
+        raise OrderInvalid(errors)
+    if quote.charge <= 0:
+        raise OrderInvalid({"__all__": _("This order would cost nothing; it cannot be placed.")})
+    return quote

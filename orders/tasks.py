@@ -1,0 +1,67 @@
+"""django-q2 tasks. Each is idempotent and safe to run concurrently with itself: work is claimed with
+guarded updates and the ledger's unique constraints are the last line. Schedules: setup_schedules."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def refresh_orders() -> str:
+    from orders.delivery import callbacks_apply
+    from orders.refresh import refresh_tick
+
+    applied = callbacks_apply()
+    stats = refresh_tick()
+    return f"{stats}; {applied} delivery reports applied"
+
+
+def expire_otp_orders() -> str:
+    from orders.refresh import otp_expire
+
+    return f"{otp_expire()} OTP orders finished"
+
+
+def poll_sms_reports() -> str:
+    from orders.delivery import callbacks_apply, reports_poll
+
+    return f"{callbacks_apply()} callbacks applied, {reports_poll()} SMS orders settled from reports"
+
+
+def reconcile_orders() -> str:
+    from orders.reconcile import reconcile_unknown
+
+    return str(reconcile_unknown())
+
+
+def sync_catalogues() -> str:
+    from providers.adapters.errors import ProviderError
+    from providers.models import Provider
+    from providers.sync import catalogue_sync
+
+    lines = []
+    for provider in Provider.objects.filter(enabled=True):
+        try:
+            lines.append(f"{provider}: {catalogue_sync(provider)}")
+        except ProviderError as exc:
+            logger.warning("catalogue sync of %s failed: %s", provider, exc)
+            lines.append(f"{provider}: failed: {exc}")
+    return "; ".join(lines)
+
+
+def poll_provider_balances() -> str:
+    from providers.adapters.errors import ProviderError
+    from providers.adapters.types import Capability
+    from providers.models import Provider
+    from providers.services import provider_adapter, provider_fetch_balance
+
+    lines = []
+    for provider in Provider.objects.filter(enabled=True):
+        if not provider_adapter(provider).has(Capability.BALANCE):
+            continue
+        try:
+            lines.append(f"{provider}: {provider_fetch_balance(provider).amount}")
+        except ProviderError as exc:
+            lines.append(f"{provider}: failed: {exc}")
+    return "; ".join(lines)

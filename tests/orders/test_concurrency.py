@@ -1,0 +1,84 @@
+"""Races on PostgreSQL: many placements against one balance, and workers applying the same news."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from accounts.models import LedgerEntry
+from accounts.selectors import balance_of, ledger_violations
+from orders.delivery import callbacks_apply
+from orders.models import CallbackEvent, Order
+from orders.quotes import OrderInvalid
+from orders.refresh import refresh_tick
+from orders.services import order_place
+from providers.adapters.types import Status
+from tests.helpers import requires_postgres
+
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def run_threads(n: int, work) -> list[object]:
+    barrier = threading.Barrier(n)
+    results: list[object] = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=20)
+            results[i] = work(i)
+        except Exception as exc:  # asserted by the caller
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+def test_fifty_threads_placing_for_a_balance_that_covers_ten(shop, upstream, make_reseller):
+    probe = make_reseller("probe", deposit=100_000)
+    charge = order_place(probe, kind="otp", service=shop.otp).charge
+    buyer = make_reseller("rame", deposit=charge * 10)
+    results = run_threads(50, lambda i: order_place(buyer, kind="otp", service=shop.otp))
+    placed = [r for r in results if isinstance(r, Order)]
+    refused = [r for r in results if isinstance(r, OrderInvalid)]
+    assert len(placed) == 10, [r for r in results if not isinstance(r, Order | OrderInvalid)]
+    assert len(refused) == 40
+    assert balance_of(buyer) == Decimal("0.00")
+    assert Order.objects.filter(user=buyer).count() == 10  # refused placements left no half-written order
+    assert LedgerEntry.objects.filter(wallet__user=buyer, kind="charge").count() == 10
+    assert ledger_violations() == []
+
+
+def test_concurrent_refresh_ticks_refund_once(shop, upstream, make_reseller):
+    buyer = make_reseller("paralel", deposit=1_000_000)
+    orders = [
+        order_place(buyer, kind="smm", service=shop.smm, link="https://instagram.com/a", quantity=1000)
+        for _ in range(5)
+    ]
+    for order in orders:
+        upstream.set_status(order.external_id, Status.PARTIAL, "Partial", remains=250)
+    run_threads(6, lambda i: refresh_tick())
+    for order in orders:
+        order.refresh_from_db()
+        assert order.status == "partial"
+        assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
+    assert ledger_violations() == []
+
+
+def test_concurrent_callback_application_settles_once(shop, upstream, make_reseller):
+    buyer = make_reseller("sms", deposit=1_000_000)
+    order = order_place(buyer, kind="sms", sms_type="reguler", message="Halo", recipients="081234567890 081311112222")
+    recipients = list(order.recipients.all())
+    for r in recipients:
+        CallbackEvent.objects.create(provider=order.provider, external_id=r.external_id, code="3", state="delivered")
+    run_threads(6, lambda i: callbacks_apply())
+    order.refresh_from_db()
+    assert order.status == "completed"
+    assert order.events.filter(to_status="completed").count() == 1
+    assert ledger_violations() == []
