@@ -20,17 +20,19 @@ from providers.services import provider_adapter
 logger = logging.getLogger(__name__)
 _STATE_RANK = {DeliveryState.QUEUED: 0, DeliveryState.SENT: 1}  # final states rank 2
 REPORT_POLL_AFTER = timedelta(minutes=2)
+ORPHAN_AFTER = timedelta(days=2)  # a report for no known message is kept this long, then closed
 
 
 def _rank(state: str) -> int:
     return _STATE_RANK.get(DeliveryState(state), 2)
 
 
-def _apply(provider_id: int, reports: Sequence[DeliveryReport]) -> set[int]:
-    """Move recipients forward to the reported states; returns the ids of orders touched."""
+def _apply(provider_id: int, reports: Sequence[DeliveryReport]) -> tuple[set[int], set[str]]:
+    """Move recipients forward to the reported states. Returns the ids of orders touched and the
+    upstream ids that matched a recipient (a report may arrive before the send reply is stored)."""
     by_id = {r.external_id: r for r in reports if r.external_id}
     if not by_id:
-        return set()
+        return set(), set()
     recipients = list(
         OrderRecipient.objects.filter(order__provider_id=provider_id, external_id__in=list(by_id)).only(
             "id", "order_id", "external_id", "state", "code", "text"
@@ -47,7 +49,7 @@ def _apply(provider_id: int, reports: Sequence[DeliveryReport]) -> set[int]:
     OrderRecipient.objects.bulk_update(changed, ["state", "code", "text"], batch_size=500)
     if changed:
         delivery_forward([row.pk for row in changed])
-    return {row.order_id for row in changed}
+    return {row.order_id for row in changed}, {row.external_id for row in recipients}
 
 
 def _settle(order_ids: set[int]) -> int:
@@ -59,7 +61,11 @@ def _settle(order_ids: set[int]) -> int:
 
 def callbacks_apply(limit: int = 2000) -> int:
     """Apply recorded callback events that are not applied yet. Safe to run twice or concurrently: the
-    recipients only move forward and each order settles through a guarded transition."""
+    recipients only move forward and each order settles through a guarded transition.
+
+    An event that matches no recipient yet (the gateway called back before the send reply was stored)
+    stays pending for the next run; after ORPHAN_AFTER it is closed as an orphan."""
+    now = timezone.now()
     events = list(CallbackEvent.objects.filter(applied_at__isnull=True).order_by("id")[:limit])
     if not events:
         return 0
@@ -70,11 +76,15 @@ def callbacks_apply(limit: int = 2000) -> int:
             DeliveryReport(event.external_id, event.number, DeliveryState(event.state), event.code, event.text)
         )
     with transaction.atomic():
+        matched: set[tuple[int, str]] = set()
         for provider_id, reports in by_provider.items():
-            touched |= _apply(provider_id, reports)
-        CallbackEvent.objects.filter(pk__in=[e.pk for e in events]).update(applied_at=timezone.now())
+            orders, external_ids = _apply(provider_id, reports)
+            touched |= orders
+            matched |= {(provider_id, external_id) for external_id in external_ids}
+        done = [e.pk for e in events if (e.provider_id, e.external_id) in matched or e.received_at < now - ORPHAN_AFTER]
+        CallbackEvent.objects.filter(pk__in=done).update(applied_at=now)
     _settle(touched)
-    return len(events)
+    return len(done)
 
 
 def reports_poll(now=None) -> int:
@@ -104,5 +114,5 @@ def reports_poll(now=None) -> int:
         except ProviderError as exc:
             logger.warning("report poll for %s failed: %s", provider, exc)
             continue
-        touched |= _apply(provider.pk, reports)
+        touched |= _apply(provider.pk, reports)[0]
     return _settle(touched)

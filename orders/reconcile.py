@@ -78,12 +78,17 @@ def reconcile_unknown(now=None) -> ReconcileStats:
                 "external_id", flat=True
             )
         )
+        found = {o.pk: [c for c in candidates if c.external_id not in claimed and _matches(o, c)] for o in orders}
+        claimants: dict[str, int] = defaultdict(int)
+        for matches in found.values():
+            for candidate in matches:
+                claimants[candidate.external_id] += 1
         for order in orders:
-            found = [c for c in candidates if c.external_id not in claimed and _matches(order, c)]
-            if len(found) != 1:
+            # Attach only an unambiguous pair: one candidate for this order, and no other order wanting it.
+            if len(found[order.pk]) != 1 or claimants[found[order.pk][0].external_id] != 1:
                 stats.left += 1
                 continue
-            match = found[0]
+            match = found[order.pk][0]
             to = match.status if match.status not in (Status.UNKNOWN, Status.SUBMITTING) else Status.PENDING
             fields = {"external_id": match.external_id[:100], "raw_status": match.raw_status[:60], "error": ""}
             if match.voucher:

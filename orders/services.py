@@ -92,7 +92,9 @@ def _order_create(user: User, quote: Quote, source: str) -> Order:
 
 
 def _request_for(order: Order) -> OrderRequest:
-    recipients = tuple(order.recipients.values_list("number", flat=True)) if order.kind == ProductKind.SMS else ()
+    recipients = (
+        tuple(order.recipients.order_by("pk").values_list("number", flat=True)) if order.kind == ProductKind.SMS else ()
+    )
     return OrderRequest(
         kind=ProductKind(order.kind),
         service_id=order.service.external_id,

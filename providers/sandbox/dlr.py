@@ -47,6 +47,16 @@ def deliver(order_id: int) -> bool:
     """Send one due report now; records the result on the order. True when the receiver took it."""
     if not SandboxOrder.objects.filter(pk=order_id, dlr_state=DlrState.PENDING).update(dlr_state=DlrState.SENDING):
         return False  # already sent, or another thread has it
+    try:
+        return _send(order_id)
+    except Exception:
+        # Never leave a report in "sending": hand it back to the sweep for another try.
+        logger.exception("sandbox DLR for order %s could not be sent; back to pending", order_id)
+        SandboxOrder.objects.filter(pk=order_id, dlr_state=DlrState.SENDING).update(dlr_state=DlrState.PENDING)
+        return False
+
+
+def _send(order_id: int) -> bool:
     order = SandboxOrder.objects.select_related("account").get(pk=order_id)
     status: int | None = None
     error = ""

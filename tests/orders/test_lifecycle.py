@@ -278,3 +278,13 @@ def test_stale_submitting_becomes_unknown(shop, upstream, buyer):
     Order.objects.filter(pk=order.pk).update(status="submitting", created_at=timezone.now() - timedelta(minutes=10))
     assert reconcile_unknown().stale == 1
     assert Order.objects.get(pk=order.pk).status == "unknown"
+
+
+def test_ambiguous_reconciliation_is_left_for_operators(shop, upstream, buyer):
+    upstream.place.extend([ProviderOutcomeUnknown("lost"), ProviderOutcomeUnknown("lost")])
+    first = order_place(buyer, kind="prepaid", service=shop.prepaid, target="081211112222")
+    second = order_place(buyer, kind="prepaid", service=shop.prepaid, target="081211112222")
+    upstream.recent = [StatusResult("T-9", Status.COMPLETED, "success", number="081211112222", service_id="TSEL5")]
+    stats = reconcile_unknown()
+    assert (stats.matched, stats.left) == (0, 2)  # which of the two it was is a guess: an operator decides
+    assert set(Order.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)) == {"unknown"}

@@ -18,3 +18,24 @@ def test_filter_rewrites_records_with_args():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling %s", ("?api_key=s3cr3t",), None)
     MaskSecretsFilter().filter(record)
     assert "s3cr3t" not in record.getMessage()
+
+
+def test_runserver_access_log_is_masked(caplog):
+    import logging as std_logging
+
+    from django.conf import settings
+
+    assert settings.LOGGING["loggers"]["django.server"]["handlers"] == ["console"]
+    handler = std_logging.getLogger("django.server").handlers[0]
+    record = std_logging.LogRecord(
+        "django.server",
+        std_logging.INFO,
+        __file__,
+        1,
+        '"%s" %s',
+        ("GET /api/json.php?api_key=topsecret1 HTTP/1.1", 200),
+        None,
+    )
+    for f in handler.filters:
+        f.filter(record)
+    assert "topsecret1" not in record.getMessage()

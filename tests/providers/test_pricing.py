@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Tier
 from accounts.money import ceil_to_step
@@ -391,7 +392,11 @@ def test_admin_save_and_delete_reprice_and_report(client, operator, smm_provider
     )
     assert response.status_code == 200
     texts = [str(m) for m in response.context["messages"]]
-    assert any("1 changed; 1 services off sale" in t for t in texts), texts
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        expected = translation.gettext(
+            "Prices recomputed: %(changed)s changed; %(off)s services off sale (margin guard)."
+        ) % {"changed": 1, "off": 1}
+    assert any(t.startswith(expected) and "on_sale__exact=0" in t for t in texts), texts
     rule = MarkupRule.objects.get(note="clearance")
     assert price(service, tiers["VIP"]).rule == rule and price(service, tiers["VIP"]).on_sale is False
 

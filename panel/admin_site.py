@@ -1,0 +1,34 @@
+"""The admin site, with an optional TOTP second factor for operators (django-otp).
+
+With ADMIN_2FA on (production's default), the admin login asks for a code from the operator's
+authenticator app and only sessions verified by a TOTP device count as staff. Operators get a device
+with `manage.py admin_totp USERNAME`. Checked per request, so the setting can be flipped in tests.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django_otp.admin import OTPAdminAuthenticationForm
+
+
+class PanelAdminSite(AdminSite):
+    site_header = _("Reseller panel — operators")
+    site_title = _("Reseller panel")
+    index_title = _("Operations")
+
+    @property
+    def login_form(self):  # type: ignore[override]
+        return OTPAdminAuthenticationForm if settings.ADMIN_2FA else None
+
+    @property
+    def login_template(self):  # type: ignore[override]
+        return "otp/admin111/login.html" if settings.ADMIN_2FA else None
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        allowed = super().has_permission(request)
+        if allowed and settings.ADMIN_2FA:
+            return request.user.is_verified()
+        return allowed
