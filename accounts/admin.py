@@ -3,16 +3,24 @@ through the ledger services (the "adjust balance" action writes an entry with a 
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import ApiKey, LedgerEntry, Tier, User, Wallet
+from .models import ApiKey, DepositRequest, DepositStatus, LedgerEntry, Tier, User, Wallet
 from .money import InvalidAmount, format_rupiah, to_money
-from .services import LedgerError, wallet_adjust
+from .services import LedgerError, deposit_approve, deposit_reject, wallet_adjust
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(Tier)
@@ -144,3 +152,160 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class RejectDepositForm(forms.Form):
+    decision_note = forms.CharField(
+        label=_("Reason for the reseller"),
+        max_length=300,
+        help_text=_('Shown to the reseller, e.g. "transfer not received".'),
+    )
+
+
+@admin.register(DepositRequest)
+class DepositRequestAdmin(admin.ModelAdmin):
+    """Top-up requests. Nothing is edited here: approval goes through deposit_approve (credits the wallet
+    exactly once, however often it is clicked), rejection through deposit_reject (with a note)."""
+
+    list_display = [
+        "id",
+        "created_at",
+        "user",
+        "amount_display",
+        "method",
+        "status",
+        "note",
+        "decided_at",
+        "decided_by",
+        "ledger_entry_link",
+    ]
+    list_filter = ["status", "method", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["=id", "user__username", "note"]
+    list_select_related = ["user", "decided_by"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["approve", "reject"]
+    fields = [
+        "user",
+        "amount_display",
+        "method",
+        "note",
+        "status",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "decision_note",
+        "ledger_entry_link",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj: DepositRequest) -> str:
+        return format_rupiah(obj.amount)
+
+    @admin.display(description=_("ledger entry"), ordering="ledger_entry")
+    def ledger_entry_link(self, obj: DepositRequest) -> str:
+        if not obj.ledger_entry_id:
+            return "-"
+        url = reverse("admin:accounts_ledgerentry_change", args=[obj.ledger_entry_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.ledger_entry_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # read-only page; decisions are the actions below
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.change_depositrequest")
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), "can_decide": self.has_decide_permission(request)}
+        extra["action_checkbox_name"] = admin.helpers.ACTION_CHECKBOX_NAME
+        return super().change_view(request, object_id, form_url, extra)
+
+    @admin.action(description=_("Approve (credit the balance)"), permissions=["decide"])
+    def approve(self, request: HttpRequest, queryset) -> None:
+        approved, skipped = 0, 0
+        for deposit in queryset.select_related("user"):
+            try:
+                done = deposit_approve(deposit, actor=request.user)
+            except (LedgerError, DatabaseError) as exc:  # rolled back inside the service: nothing credited
+                logger.exception("deposit %s: approval failed", deposit.pk)
+                self.message_user(
+                    request,
+                    _("Deposit #%(id)s was not approved: %(error)s") % {"id": deposit.pk, "error": exc},
+                    messages.ERROR,
+                )
+                continue
+            if done:
+                approved += 1
+            else:
+                skipped += 1
+        if approved:
+            self.message_user(
+                request,
+                ngettext(
+                    "Approved %(n)d deposit; the balance was credited.",
+                    "Approved %(n)d deposits; the balances were credited.",
+                    approved,
+                )
+                % {"n": approved},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d request was already decided and was left unchanged.",
+                    "%(n)d requests were already decided and were left unchanged.",
+                    skipped,
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Reject (asks for a note)"), permissions=["decide"])
+    def reject(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        form = RejectDepositForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            rejected, skipped = 0, 0
+            for deposit in queryset:
+                if deposit_reject(deposit, actor=request.user, note=form.cleaned_data["decision_note"]):
+                    rejected += 1
+                else:
+                    skipped += 1
+            if rejected:
+                self.message_user(
+                    request,
+                    ngettext("Rejected %(n)d deposit.", "Rejected %(n)d deposits.", rejected) % {"n": rejected},
+                    messages.SUCCESS,
+                )
+            if skipped:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(n)d request was already decided and was left unchanged.",
+                        "%(n)d requests were already decided and were left unchanged.",
+                        skipped,
+                    )
+                    % {"n": skipped},
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(request.get_full_path())
+        return TemplateResponse(
+            request,
+            "admin/accounts/deposit_reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject deposit requests"),
+                "form": form,
+                "deposits": queryset.select_related("user"),
+                "pending_status": DepositStatus.PENDING,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )

@@ -264,23 +264,34 @@ def deposit_request_create(*, user: User, amount: Decimal | int | str, method: s
     return DepositRequest.objects.create(user=user, amount=value, method=method, note=note.strip()[:300])
 
 
+class _AlreadyDecided(Exception):
+    pass
+
+
 def deposit_approve(deposit: DepositRequest, *, actor: User) -> bool:
     """Credit the wallet and mark the request approved, once: a second click (or a concurrent one)
-    finds the request no longer pending and changes nothing. Returns whether this call approved it."""
-    with transaction.atomic():
-        claimed = DepositRequest.objects.filter(pk=deposit.pk, status=DepositStatus.PENDING).update(
-            status=DepositStatus.APPROVED, decided_at=timezone.now(), decided_by=actor
-        )
-        if not claimed:
-            return False
-        entry = wallet_credit(
-            user=deposit.user,
-            amount=deposit.amount,
-            reason=_("Deposit #%(id)s (%(method)s)") % {"id": deposit.pk, "method": deposit.get_method_display()},
-            actor=actor,
-            idempotency_key=f"deposit:{deposit.pk}",
-        )
-        DepositRequest.objects.filter(pk=deposit.pk).update(ledger_entry=entry)
+    finds the request no longer pending and changes nothing. Returns whether this call approved it.
+
+    The credit comes first and the status flips with its ledger entry in one guarded UPDATE (the database
+    requires an approved request to name its entry); losing that race rolls the credit back."""
+    try:
+        with transaction.atomic():
+            if not DepositRequest.objects.filter(pk=deposit.pk, status=DepositStatus.PENDING).exists():
+                return False
+            entry = wallet_credit(
+                user=deposit.user,
+                amount=deposit.amount,
+                reason=_("Deposit #%(id)s (%(method)s)") % {"id": deposit.pk, "method": deposit.get_method_display()},
+                actor=actor,
+                idempotency_key=f"deposit:{deposit.pk}",
+            )
+            claimed = DepositRequest.objects.filter(pk=deposit.pk, status=DepositStatus.PENDING).update(
+                status=DepositStatus.APPROVED, decided_at=timezone.now(), decided_by=actor, ledger_entry=entry
+            )
+            if not claimed:
+                raise _AlreadyDecided
+    except _AlreadyDecided:
+        return False
     deposit.refresh_from_db()
     return True
 

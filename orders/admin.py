@@ -7,11 +7,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient
 from orders.refresh import refresh_tick
 from orders.services import OrderActionError, order_resolve_failed, order_resolve_placed
+from orders.views import reports as report_views
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -73,6 +75,20 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def get_urls(self):
+        """The operators' report screens and CSV downloads (linked from the admin index "Reports" box).
+        Before the default URLs, whose `<object_id>/` pattern would swallow them."""
+        view = self.admin_site.admin_view
+        site = self.admin_site
+        return [
+            path("reports/orders.csv", view(report_views.admin_orders_csv), name="reports_orders_csv"),
+            path("reports/ledger.csv", view(report_views.admin_ledger_csv), name="reports_ledger_csv"),
+            path("reports/profit.csv", view(report_views.admin_profit_csv), name="reports_profit_csv"),
+            path("reports/profit/", view(lambda r: report_views.admin_profit(r, site)), name="reports_profit"),
+            path("reports/balances/", view(lambda r: report_views.admin_balances(r, site)), name="reports_balances"),
+            *super().get_urls(),
+        ]
 
     @admin.action(description=_("Refresh now"))
     def refresh_now(self, request: HttpRequest, queryset) -> None:

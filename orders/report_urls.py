@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Reseller CSV downloads (operators' downloads live in the admin: see OrderAdmin.get_urls)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from orders.views import reports
+
+urlpatterns = [
+    path("pesanan/csv/", reports.orders_csv, name="orders_csv"),
+    path("saldo/csv/", reports.ledger_csv, name="ledger_csv"),
+]

@@ -47,6 +47,10 @@ def sync_catalogues() -> str:
         except ProviderError as exc:
             logger.warning("catalogue sync of %s failed: %s", provider, exc)
             lines.append(f"{provider}: failed: {exc}")
+    # Also picks up what no sync sees: a new tier, a provider switched on or off (4 reads when unchanged).
+    from providers.pricing import pricing_refresh
+
+    lines.append(f"prices: {pricing_refresh()}")
     return "; ".join(lines)
 
 
@@ -65,3 +69,11 @@ def poll_provider_balances() -> str:
         except ProviderError as exc:
             lines.append(f"{provider}: failed: {exc}")
     return "; ".join(lines)
+
+
+def forward_delivery_reports(order_id: int, recipient_ids: list[int], attempt: int = 1) -> str:
+    """POST RajaSMS-shaped delivery callbacks for an API order to the reseller's callbackurl; failures
+    are retried by a one-off schedule with backoff (orders.forwarding)."""
+    from orders.forwarding import forward_reports
+
+    return forward_reports(order_id, recipient_ids, attempt)

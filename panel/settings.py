@@ -194,10 +194,10 @@ CACHES = {
     )
 }
 Q_CLUSTER: dict = {
-    "name": "panel",
+    "name": env.str("Q_CLUSTER_NAME", default="panel"),  # separate queues per deployment (and per test run)
     "workers": env.int("Q_WORKERS", default=2),
-    "timeout": 90,
-    "retry": 180,  # must exceed timeout, or a slow task is handed out twice
+    "timeout": env.int("Q_TIMEOUT", default=90),
+    "retry": env.int("Q_TIMEOUT", default=90) * 2,  # must exceed timeout, or a slow task is handed out twice
     "max_attempts": 3,
     "queue_limit": 50,
     "catch_up": False,

@@ -1,3 +1,22 @@
-from django.urls import path  # noqa: F401
+"""Downstream protocol endpoints (ARCHITECTURE: Downstream protocols), included at the site root.
 
-urlpatterns: list = []
+Url names live in the `api` namespace: api:virtusim, api:smm_v2, api:osimesa, api:rajasms_send,
+api:rajasms_balance (kwarg `route`), api:openapi.
+"""
+
+from django.urls import path, re_path
+
+from . import openapi, osimesa, rajasms, smm_v2, virtusim
+
+app_name = "api"
+
+_ROUTE = r"(?P<route>reguler|masking|otp)"
+
+urlpatterns = [
+    path("api/json.php", virtusim.endpoint, name="virtusim"),
+    path("api/v2", smm_v2.endpoint, name="smm_v2"),  # no trailing slash, as SMM v2 clients call it
+    path("api/prepaid", osimesa.endpoint, name="osimesa"),
+    re_path(rf"^sms/api_sms_{_ROUTE}_send_json\.php$", rajasms.send, name="rajasms_send"),
+    re_path(rf"^sms/api_sms_{_ROUTE}_balance_json\.php$", rajasms.balance, name="rajasms_balance"),
+    path("api/openapi.json", openapi.view, name="openapi"),
+]

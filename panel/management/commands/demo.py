@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,20 +45,21 @@ class Command(BaseCommand):
         worker = None
         if not opts["no_worker"]:
             worker = subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR, env=os.environ.copy()
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=settings.BASE_DIR,
+                env=os.environ.copy(),
+                start_new_session=True,  # a group of its own, stopped as a whole below
             )
+        # SIGTERM (e.g. from a process manager) stops the demo like Ctrl-C does, so the worker goes too.
+        signal.signal(signal.SIGTERM, _interrupt)
         if sandbox:
             # The sandbox answers over HTTP from this very server, so sync once it is up.
             threading.Thread(target=self._sync_when_up, args=(url,), daemon=True).start()
         try:
             call_command("runserver", opts["addr"], use_reloader=False)
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            if worker is not None:
+                _stop_group(worker)
 
     def _sync_when_up(self, url: str) -> None:
         for _ in range(60):
@@ -69,3 +71,18 @@ class Command(BaseCommand):
         self.stdout.write("Catalogue sync:")
         for line in demo.sync_catalogues():
             self.stdout.write(line)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Stop the worker and the processes it forked."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt

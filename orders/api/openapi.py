@@ -1,0 +1,401 @@
+"""A machine-readable description (OpenAPI 3.0) of the four downstream protocols, served at
+`GET /api/openapi.json` (url name `api:openapi`). Hand-written: the shapes are the vendors', not ours."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from .common import json_reply
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+_NUM = {"type": "number"}
+_BOOL = {"type": "boolean"}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": _obj(properties, required)}},
+    }
+
+
+def _json(schema: dict[str, Any], description: str = "Reply") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_LIMITS = (
+    "Rate limit: API_RATE_LIMIT requests per key per API_RATE_WINDOW seconds (default 120 per 60 s); beyond it the "
+    "reply is HTTP 429 in the protocol's own error form. Bodies over 1 MB get HTTP 413 in the protocol's form; "
+    "an internal failure gets HTTP 503 in the protocol's form."
+)
+
+VIRTUSIM_PARAMS = {
+    "api_key": {**_STR, "description": "Your API key."},
+    "action": {**_STR, "enum": ["services", "order", "set_status", "active_order", "status"]},
+    "service": {**_STR, "description": "order: service id from `services`."},
+    "operator": {**_STR, "enum": ["any", "telkomsel", "axis", "indosat"], "default": "any"},
+    "id": {**_STR, "description": "set_status, status: order id."},
+    "status": {
+        **_STR,
+        "enum": ["1", "2", "3", "4"],
+        "description": "set_status: 1 ready, 2 cancel (refunds), 3 resend, 4 done.",
+    },
+    "country": {**_STR, "description": "Accepted and ignored (`indo`)."},
+}
+
+_ROUTE_PARAM = {
+    "name": "route",
+    "in": "path",
+    "required": True,
+    "schema": {**_STR, "enum": ["reguler", "masking", "otp"]},
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "Reseller panel downstream API",
+        "version": "1.0",
+        "description": (
+            "The panel speaks four upstream protocols downstream, so an existing shop or bot works by changing "
+            "only its base URL and key. Ids are the panel's service and order ids; prices are your own (your "
+            "tier). Human-readable guide with curl examples: docs/api.md. " + _LIMITS
+        ),
+    },
+    "paths": {
+        "/api/json.php": {
+            "summary": "VirtuSIM-compatible OTP numbers",
+            "description": (
+                "GET or POST. Every reply is `{status, data}`; failures carry `data.msg` (set_status: a top-level "
+                "`msg` too) with the vendor's Indonesian texts: API Key salah, Permintaan tidak sesuai, Layanan "
+                "tidak ditemukan, Layanan tidak tersedia, Saldo tidak cukup, Pesanan tidak ditemukan, Gagal Cancel."
+            ),
+            "get": {
+                "operationId": "virtusimGet",
+                "tags": ["VirtuSIM"],
+                "parameters": [
+                    {"name": name, "in": "query", "required": name in ("api_key", "action"), "schema": schema}
+                    for name, schema in VIRTUSIM_PARAMS.items()
+                ],
+                "responses": {"200": _json(_ref("VirtusimReply")), "429": _json(_ref("VirtusimReply"))},
+            },
+            "post": {
+                "operationId": "virtusimPost",
+                "tags": ["VirtuSIM"],
+                "requestBody": _form(VIRTUSIM_PARAMS, ["api_key", "action"]),
+                "responses": {"200": _json(_ref("VirtusimReply")), "429": _json(_ref("VirtusimReply"))},
+            },
+        },
+        "/api/v2": {
+            "summary": "SMM panel API v2-compatible social-media services (no trailing slash)",
+            "post": {
+                "operationId": "smmV2",
+                "tags": ["SMM v2"],
+                "description": (
+                    "Form `key` + `action`, or `Authorization: Bearer <key>`. Failures are HTTP 200 "
+                    '`{"error": "..."}`: Invalid API key, Incorrect request, Incorrect service ID, Incorrect '
+                    "order ID, Incorrect link, Quantity less than minimal N, Quantity more than maximal N, Not "
+                    "enough funds on balance. Replies by action: services -> SmmService[]; add -> {success, order}; "
+                    "status -> SmmStatus (or, with `orders`, an object keyed by id); balance -> {balance, "
+                    "currency}; refill -> {refill} (with `orders`: [{order, refill}]); refill_status -> {status} "
+                    "(with `refills`: [{refill, status}]); cancel -> [{order, cancel}]."
+                ),
+                "security": [{"bearer": []}, {}],
+                "requestBody": _form(
+                    {
+                        "key": _STR,
+                        "action": {
+                            **_STR,
+                            "enum": ["services", "add", "status", "balance", "refill", "refill_status", "cancel"],
+                        },
+                        "service": {**_STR, "description": "add"},
+                        "link": {**_STR, "description": "add: https://..."},
+                        "quantity": {**_STR, "pattern": "^[0-9]+$", "description": "add: within min..max"},
+                        "order": {**_STR, "description": "status, refill, cancel: one order id"},
+                        "orders": {**_STR, "description": "status, refill, cancel: up to 100 ids, comma separated"},
+                        "refill": {**_STR, "description": "refill_status: refill id"},
+                        "refills": {**_STR, "description": "refill_status: refill ids, comma separated"},
+                    },
+                    ["action"],
+                ),
+                "responses": {
+                    "200": _json(
+                        {
+                            "oneOf": [
+                                {"type": "array", "items": _ref("SmmService")},
+                                _ref("SmmStatus"),
+                                _obj({"success": _BOOL, "order": _STR}, ["order"]),
+                                _obj({"balance": _STR, "currency": _STR}, ["balance"]),
+                                {"type": "object", "additionalProperties": _ref("SmmStatus")},
+                                {"type": "array", "items": {"type": "object"}},
+                                _ref("SmmError"),
+                            ]
+                        }
+                    ),
+                    "429": _json(_ref("SmmError"), "Rate limited"),
+                },
+            },
+        },
+        "/api/prepaid": {
+            "summary": "Osimesa-compatible prepaid products (pulsa, data, vouchers)",
+            "post": {
+                "operationId": "osimesa",
+                "tags": ["Osimesa"],
+                "description": (
+                    "`sign` = md5(user id + key), both shown on your API page. The HTTP status equals the body's "
+                    "`code`: 200, 400 (Product not found., Product is out of stock., Product is in cutoff time "
+                    "(HH:MM - HH:MM WIB)., Invalid destination number., Insufficient balance., The service and "
+                    "data_no parameters are required., The limit must be between 1 and 15., Invalid type.), 401 "
+                    "(Invalid API key or signature.), 404 (Transaction not found.), 429."
+                ),
+                "requestBody": _form(
+                    {
+                        "key": _STR,
+                        "sign": {**_STR, "description": "md5(user id + key), hex"},
+                        "type": {**_STR, "enum": ["service", "order", "status"]},
+                        "service": {**_STR, "description": "order: product code"},
+                        "data_no": {**_STR, "description": "order: destination number"},
+                        "ref_id": {**_STR, "description": "status: one transaction"},
+                        "limit": {**_STR, "description": "status: 1-15 latest transactions (default 15)"},
+                    },
+                    ["key", "sign", "type"],
+                ),
+                "responses": {
+                    "200": _json(_ref("OsimesaReply")),
+                    "400": _json(_ref("OsimesaReply")),
+                    "401": _json(_ref("OsimesaReply")),
+                    "404": _json(_ref("OsimesaReply")),
+                    "429": _json(_ref("OsimesaReply")),
+                },
+            },
+        },
+        "/sms/api_sms_{route}_send_json.php": {
+            "summary": "RajaSMS-compatible SMS sending (JSON)",
+            "parameters": [_ROUTE_PARAM],
+            "post": {
+                "operationId": "rajasmsSend",
+                "tags": ["RajaSMS"],
+                "description": (
+                    "At most 1,000 packets, 480 characters a message. globalstatus: 10 Success, 20 Json Post "
+                    "Error, 30 ApiKey not register, 35 Request Limit (HTTP 429), 55 Maximum Data. sendingstatus "
+                    "per packet: 10 success, 60 Invalid Number, 70 Invalid Message, 80 Minimum Balance, 90 System "
+                    "Error. `price` = your price per SMS x SMS parts. Delivery reports are POSTed to `callbackurl` "
+                    "as CallbackReport (one per number; retried with backoff)."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("RajasmsSend")}},
+                },
+                "responses": {"200": _json(_ref("RajasmsSendReply")), "429": _json(_ref("RajasmsSendReply"))},
+                "callbacks": {
+                    "deliveryReport": {
+                        "{$request.body#/callbackurl}": {
+                            "post": {
+                                "requestBody": {
+                                    "required": True,
+                                    "content": {"application/json": {"schema": _ref("RajasmsCallback")}},
+                                },
+                                "responses": {"200": {"description": "Any 2xx acknowledges the report."}},
+                            }
+                        }
+                    }
+                },
+            },
+        },
+        "/sms/api_sms_{route}_balance_json.php": {
+            "summary": "RajaSMS-compatible balance (all routes share your one balance)",
+            "parameters": [_ROUTE_PARAM],
+            "post": {
+                "operationId": "rajasmsBalance",
+                "tags": ["RajaSMS"],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _obj({"apikey": _STR}, ["apikey"])}},
+                },
+                "responses": {"200": _json(_ref("RajasmsBalanceReply")), "429": _json(_ref("RajasmsBalanceReply"))},
+            },
+        },
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "SMM v2 only"}},
+        "schemas": {
+            "VirtusimReply": _obj(
+                {
+                    "status": _BOOL,
+                    "msg": {**_STR, "description": "set_status only"},
+                    "data": {
+                        "oneOf": [
+                            {"type": "array", "items": {"type": "object"}},
+                            _obj(
+                                {
+                                    "id": _STR,
+                                    "number": _STR,
+                                    "status": {
+                                        **_STR,
+                                        "enum": [
+                                            "Pending",
+                                            "Processing",
+                                            "Success",
+                                            "Cancel",
+                                            "Error",
+                                            "Ready",
+                                            "Otp Diterima",
+                                        ],
+                                    },
+                                    "otp": _STR,
+                                    "sms": _STR,
+                                    "operator": _STR,
+                                    "service_id": _STR,
+                                    "service_name": _STR,
+                                    "msg": _STR,
+                                }
+                            ),
+                        ]
+                    },
+                },
+                ["status"],
+                example={
+                    "status": True,
+                    "data": {
+                        "id": "1042",
+                        "number": "6281234567890",
+                        "operator": "any",
+                        "service_id": "12",
+                        "service_name": "WhatsApp",
+                    },
+                },
+            ),
+            "SmmService": _obj(
+                {
+                    "service": _STR,
+                    "name": _STR,
+                    "category": _STR,
+                    "type": _STR,
+                    "rate": {**_STR, "description": "your price per 1000"},
+                    "min": _STR,
+                    "max": _STR,
+                    "refill": _BOOL,
+                    "cancel": _BOOL,
+                }
+            ),
+            "SmmStatus": _obj(
+                {
+                    "charge": _STR,
+                    "start_count": _STR,
+                    "status": {**_STR, "enum": ["Pending", "In progress", "Completed", "Partial", "Canceled"]},
+                    "remains": _STR,
+                    "currency": _STR,
+                },
+                example={
+                    "charge": "15000",
+                    "start_count": "1000",
+                    "status": "Completed",
+                    "remains": "0",
+                    "currency": "IDR",
+                },
+            ),
+            "SmmError": _obj({"error": _STR}, ["error"], example={"error": "Incorrect order ID"}),
+            "OsimesaReply": _obj(
+                {"code": _INT, "status": _BOOL, "message": _STR, "data": {"nullable": True}},
+                ["code", "status", "message"],
+            ),
+            "RajasmsSend": _obj(
+                {
+                    "apikey": _STR,
+                    "callbackurl": {**_STR, "format": "uri"},
+                    "datapacket": {
+                        "type": "array",
+                        "maxItems": 1000,
+                        "items": _obj(
+                            {
+                                "number": {**_STR, "description": "6281xx, 081xx or +6281xx"},
+                                "message": {**_STR, "maxLength": 480},
+                                "sendingdatetime": {**_STR, "description": "yyyy-mm-dd hh:mm:ss (WIB) or empty"},
+                            },
+                            ["number", "message"],
+                        ),
+                    },
+                },
+                ["apikey", "datapacket"],
+            ),
+            "RajasmsSendReply": _obj(
+                {
+                    "sending_respon": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "globalstatus": _INT,
+                                "globalstatustext": _STR,
+                                "datapacket": {
+                                    "type": "array",
+                                    "items": _obj(
+                                        {
+                                            "packet": _obj(
+                                                {
+                                                    "number": _STR,
+                                                    "sendingid": _INT,
+                                                    "sendingstatus": _INT,
+                                                    "sendingstatustext": _STR,
+                                                    "price": _NUM,
+                                                }
+                                            )
+                                        }
+                                    ),
+                                },
+                            }
+                        ),
+                    }
+                }
+            ),
+            "RajasmsBalanceReply": _obj(
+                {
+                    "balance_respon": {
+                        "type": "array",
+                        "items": _obj(
+                            {"globalstatus": _INT, "globalstatustext": _STR, "Balance": _NUM, "Expired": _STR}
+                        ),
+                    }
+                }
+            ),
+            "RajasmsCallback": _obj(
+                {
+                    "sendingid": _INT,
+                    "number": _STR,
+                    "deliverystatus": {**_INT, "minimum": 1, "maximum": 10},
+                    "deliverystatustext": _STR,
+                },
+                ["sendingid", "number", "deliverystatus", "deliverystatustext"],
+            ),
+        },
+    },
+}
+
+
+def spec(base_url: str | None = None) -> dict[str, Any]:
+    document = deepcopy(SPEC)
+    document["servers"] = [{"url": (base_url or settings.PANEL_PUBLIC_URL).rstrip("/")}]
+    return document
+
+
+@require_GET
+def view(request: HttpRequest) -> HttpResponse:
+    response = json_reply(spec())
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,198 @@
+"""Osimesa-compatible `POST /api/prepaid` (provider-docs 004): form `key`, `sign` = md5 of the reseller's
+API user id (their panel user id, shown on the API page) followed by the key, and `type` = service |
+order | status. Replies are `{"code", "status", "message", "data"}`; the HTTP status equals `code`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import InsufficientBalance
+from orders.models import Order
+from orders.quotes import OrderInvalid, in_cutoff
+from orders.services import order_place
+from providers.adapters.types import ProductKind, Status
+from providers.models import Service
+
+from .catalogue import find_service, own_order, refresh_if_stale, sellable
+from .common import Reason, amount_number, api_endpoint, authenticate, form_params, json_reply
+
+MAX_LIMIT = 15
+ORDER_THANKS = "Thank you for purchasing the product, please wait for the transaction to be processed."
+NOTES = {
+    "waiting": "Transaction is being processed.",
+    "processing": "Transaction is being processed.",
+    "success": "Transaction success.",
+    "failed": "Transaction failed, balance refunded.",
+}
+STATUS_WORDS = {
+    Status.SUBMITTING: "waiting",
+    Status.UNKNOWN: "waiting",
+    Status.PENDING: "waiting",
+    Status.PROCESSING: "processing",
+    Status.COMPLETED: "success",
+    Status.PARTIAL: "success",
+    Status.CANCELED: "failed",
+    Status.FAILED: "failed",
+}
+_FAILURES = {
+    Reason.AUTH: (401, "Invalid API key or signature."),
+    Reason.RATE_LIMITED: (429, "Too many requests, slow down."),
+    Reason.TOO_LARGE: (413, "Request too large."),
+    Reason.METHOD: (405, "Method not allowed, use POST."),
+    Reason.MALFORMED: (400, "Invalid request."),
+    Reason.INTERNAL: (503, "Service temporarily unavailable."),
+}
+
+
+def error(code: int, message: str) -> HttpResponse:
+    return json_reply({"code": code, "status": False, "message": message, "data": None}, status=code)
+
+
+def fail(reason: Reason) -> HttpResponse:
+    code, message = _FAILURES[reason]
+    return error(code, message)
+
+
+def ok(data: Any, message: str = "Success.") -> HttpResponse:
+    return json_reply({"code": 200, "data": data, "status": True, "message": message})
+
+
+def sign(user: User, api_key: str) -> str:
+    """md5(user id + API key): the vendor's signature scheme, shown to the reseller on the API page."""
+    return hashlib.md5(f"{user.pk}{api_key}".encode(), usedforsecurity=False).hexdigest()
+
+
+def _category(service: Service) -> dict[str, str]:
+    raw = service.raw.get("category") if isinstance(service.raw, dict) else None
+    if isinstance(raw, dict) and all(isinstance(raw.get(k, ""), str) for k in ("type", "main", "sub")):
+        return {k: raw.get(k, "") for k in ("type", "main", "sub")}
+    parts = [part.strip() for part in service.category.split(" / ")] + ["", "", ""]
+    return {"type": parts[0], "main": parts[1], "sub": " / ".join(p for p in parts[2:] if p)}
+
+
+def _clock(value) -> str:
+    return value.strftime("%H:%M") if value is not None else "00:00"
+
+
+def _epoch(value) -> int:
+    return int(value.timestamp()) if value is not None else 0
+
+
+# --- types ------------------------------------------------------------------------------------------
+def _services(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
+    data = []
+    for row in sellable(user, ProductKind.PREPAID, request):
+        service, price = row.service, amount_number(row.price)
+        data.append(
+            {
+                "category": _category(service),
+                "multi": "1",
+                "name": service.name,
+                "note": service.description or "-",
+                "code": str(service.pk),
+                "price": {"list": {"standar": price, "premium": price, "spesial": price}, "current": price},
+                "cutoff": {"start": _clock(service.cutoff_start), "end": _clock(service.cutoff_end)},
+                "status": "ready" if service.in_stock else "empty",
+                "updated_at": _epoch(service.synced_at or service.created_at),
+            }
+        )
+    return ok(data)
+
+
+def _transaction(order: Order, with_times: bool = True) -> dict[str, Any]:
+    word = STATUS_WORDS[Status(order.status)]
+    item: dict[str, Any] = {
+        "data": [order.target],
+        "note": NOTES[word],
+        "price": amount_number(order.charge),
+        "ref_id": str(order.pk),
+        "status": word,
+        "product": {
+            "code": str(order.service_id),
+            "type": _category(order.service)["type"],
+            "service": order.service.name,
+        },
+        "voucher": order.voucher if word == "success" else "",
+    }
+    if with_times:
+        item["created_at"] = _epoch(order.created_at)
+        item["updated_at"] = _epoch(order.updated_at)
+    return item
+
+
+def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
+    code, data_no = p.get("service", "").strip(), p.get("data_no", "").strip()
+    if not code or not data_no:
+        return error(400, "The service and data_no parameters are required.")
+    found = find_service(user, ProductKind.PREPAID, code, request)
+    if not found.ok:
+        return error(400, "Product not found.")
+    service = found.service
+    if not service.in_stock:
+        return error(400, "Product is out of stock.")
+    if in_cutoff(service, timezone.now()):
+        return error(
+            400, f"Product is in cutoff time ({_clock(service.cutoff_start)} - {_clock(service.cutoff_end)} WIB)."
+        )
+    try:
+        order = order_place(user, kind="prepaid", service=service, target=data_no, source="api")
+    except OrderInvalid as exc:
+        if isinstance(exc.__cause__, InsufficientBalance):
+            return error(400, "Insufficient balance.")
+        if "target" in exc.errors:
+            return error(400, "Invalid destination number.")
+        return error(400, "Product is out of stock." if "service" in exc.errors else "Invalid request.")
+    if order.status == Status.FAILED:  # refused upstream: nothing happened, the charge is back
+        return error(400, "Transaction failed, balance refunded.")
+    return ok(_transaction(order, with_times=False), ORDER_THANKS)
+
+
+def _status(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
+    raw_limit = p.get("limit", "").strip() or str(MAX_LIMIT)
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        return error(400, f"The limit must be between 1 and {MAX_LIMIT}.")
+    ref_id = p.get("ref_id", "").strip()
+    if ref_id:
+        order = own_order(user, ref_id, ProductKind.PREPAID)
+        if order is None:
+            return error(404, "Transaction not found.")
+        orders = [order]
+    else:
+        orders = list(
+            Order.objects.filter(user=user, kind=ProductKind.PREPAID)
+            .select_related("service", "provider")
+            .order_by("-pk")[: int(raw_limit)]
+        )
+    refresh_if_stale(orders)
+    for order in orders:
+        order.refresh_from_db()
+    return ok([_transaction(order) for order in orders])
+
+
+def _signed(p: dict[str, str]) -> Callable[[User, str], bool]:
+    def check(user: User, key: str) -> bool:
+        given = p.get("sign", "").strip().lower()
+        return hmac.compare_digest(given.encode(), sign(user, key).encode())
+
+    return check
+
+
+Handler = Callable[[HttpRequest, User, dict[str, str]], HttpResponse]
+TYPES: dict[str, Handler] = {"service": _services, "order": _order, "status": _status}
+
+
+@api_endpoint(fail)
+def endpoint(request: HttpRequest) -> HttpResponse:
+    p = form_params(request, fail)
+    user = authenticate(request, p.get("key"), fail, also=_signed(p))
+    handler = TYPES.get(p.get("type", "").strip())
+    if handler is None:
+        return error(400, "Invalid type.")
+    return handler(request, user, p)

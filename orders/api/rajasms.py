@@ -1,0 +1,269 @@
+"""RajaSMS-compatible JSON API (provider-docs 002 with the corrected shapes of provider-docs/README.md):
+`POST /sms/api_sms_{reguler,masking,otp}_send_json.php` and `POST /sms/api_sms_{...}_balance_json.php`.
+
+A send becomes one SMS order per distinct (message, sendingdatetime) in the request, of the SMS type
+named by the path, at the reseller's price. Each packet is answered in request order with its own
+`sendingstatus`; `sendingid` is the panel's recipient id, the one the delivery callbacks (sent to the
+request's `callbackurl` by orders.forwarding) carry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import balance_of
+from accounts.services import InsufficientBalance
+from orders import quotes
+from orders.forwarding import delivery_forward
+from orders.models import Order
+from orders.quotes import MAX_SCHEDULE_AHEAD, WIB, OrderInvalid
+from orders.services import order_place
+from orders.sms import MAX_MESSAGE_CHARS, normalize_number
+from providers.adapters.types import DeliveryState
+
+from .catalogue import self_pointing_ids
+from .common import HTTP_STATUS, Reason, Refusal, amount_number, api_endpoint, authenticate, json_reply
+
+MAX_PACKETS = 1000
+BALANCE_EXPIRES = "2099-12-31"  # the panel's balance does not expire
+SCHEDULE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H-%M-%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H-%M")
+
+# sendingstatus codes of the document
+SUCCESS = (10, "success")
+INVALID_NUMBER = (60, "Invalid Number")
+INVALID_MESSAGE = (70, "Invalid Message")
+MINIMUM_BALANCE = (80, "Minimum Balance")
+SYSTEM_ERROR = (90, "System Error")
+DUPLICATE = (90, "Duplicate message")
+BAD_SCHEDULE = (90, "Invalid sendingdatetime")
+
+_SEND_FAILURES = {
+    Reason.AUTH: (30, "ApiKey not register"),
+    Reason.RATE_LIMITED: (35, "Request Limit"),
+    Reason.TOO_LARGE: (55, "Maximum Data"),
+    Reason.METHOD: (20, "Json Post Error"),
+    Reason.MALFORMED: (20, "Json Post Error"),
+    Reason.INTERNAL: (90, "System Error"),
+}
+_BALANCE_FAILURES = {
+    Reason.AUTH: (30, "ApiKey not register"),
+    Reason.RATE_LIMITED: (35, "Check Balance Limit"),
+    Reason.TOO_LARGE: (20, "Json Post Error"),
+    Reason.METHOD: (20, "Json Post Error"),
+    Reason.MALFORMED: (20, "Json Post Error"),
+    Reason.INTERNAL: (25, "Error Check Balance"),
+}
+
+
+def _global(key: str, code: int, text: str, status: int = 200) -> HttpResponse:
+    return json_reply({key: [{"globalstatus": code, "globalstatustext": text}]}, status=status)
+
+
+def send_fail(reason: Reason) -> HttpResponse:
+    return _global("sending_respon", *_SEND_FAILURES[reason], status=HTTP_STATUS[reason])
+
+
+def balance_fail(reason: Reason) -> HttpResponse:
+    return _global("balance_respon", *_BALANCE_FAILURES[reason], status=HTTP_STATUS[reason])
+
+
+def _json_body(request: HttpRequest, fail) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise Refusal(fail(Reason.MALFORMED)) from None
+    if not isinstance(data, dict):
+        raise Refusal(fail(Reason.MALFORMED))
+    return data
+
+
+def _user(request: HttpRequest, body: Mapping[str, Any], fail) -> User:
+    key = body.get("apikey")
+    if key is not None and not isinstance(key, str):
+        raise Refusal(fail(Reason.MALFORMED))
+    return authenticate(request, key or "", fail)
+
+
+def _callback_url(value: object) -> str | None:
+    """The request's callbackurl ("" = none); None when it is not an absolute http(s) URL."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
+        return None
+    return url
+
+
+def _schedule(value: object, now: datetime) -> datetime | bool | None:
+    """`sendingdatetime` (WIB): None = send now (empty, unreadable or past, as the gateway reads it);
+    False = too far ahead to accept."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    for pattern in SCHEDULE_FORMATS:
+        try:
+            when = datetime.strptime(value.strip(), pattern).replace(tzinfo=WIB)
+        except ValueError:
+            continue
+        if when <= now:
+            return None
+        return when if when <= now + MAX_SCHEDULE_AHEAD else False
+    return None
+
+
+def _packet(number: str, sending_id: int, status: tuple[int, str], price: Any = 0) -> dict[str, Any]:
+    code, text = status
+    return {
+        "packet": {
+            "number": number,
+            "sendingid": sending_id,
+            "sendingstatus": code,
+            "sendingstatustext": text,
+            "price": price,
+        }
+    }
+
+
+@dataclass
+class _Group:
+    """Packets that become one order: same message, same schedule."""
+
+    message: str
+    schedule: datetime | None
+    slots: list[tuple[int, str]] = field(default_factory=list)  # (packet index, normalized number)
+
+
+def _place(user: User, route: str, group: _Group, callback: str, replies: list) -> None:
+    numbers = [number for _index, number in group.slots]
+    try:
+        order = order_place(
+            user,
+            kind="sms",
+            sms_type=route,
+            message=group.message,
+            recipients=numbers,
+            schedule_at=group.schedule,
+            source="api",
+        )
+    except OrderInvalid as exc:
+        if isinstance(exc.__cause__, InsufficientBalance):
+            status = MINIMUM_BALANCE
+        elif "message" in exc.errors:
+            status = INVALID_MESSAGE
+        elif "recipients" in exc.errors:
+            status = INVALID_NUMBER
+        elif "schedule_at" in exc.errors:
+            status = BAD_SCHEDULE
+        else:
+            status = SYSTEM_ERROR
+        for index, number in group.slots:
+            replies[index] = _packet(number, 0, status)
+        return
+    recipients = {r.number: r for r in order.recipients.all()}
+    if callback:
+        Order.objects.filter(pk=order.pk).update(client_callback_url=callback)
+        # Reports that arrived while the order was being placed were not forwarded yet.
+        early = [r.pk for r in recipients.values() if r.state not in (DeliveryState.QUEUED, DeliveryState.REJECTED)]
+        if early:
+            delivery_forward(early)
+    price = amount_number(order.unit_price * order.segments)
+    for index, number in group.slots:
+        row = recipients.get(number)
+        if row is None:
+            replies[index] = _packet(number, 0, SYSTEM_ERROR)
+        elif row.state == DeliveryState.REJECTED:  # refused upstream, not charged (refunded when settled)
+            status = {"60": INVALID_NUMBER, "70": INVALID_MESSAGE}.get(row.code, SYSTEM_ERROR)
+            replies[index] = _packet(number, 0, status)
+        else:
+            replies[index] = _packet(number, row.pk, SUCCESS, price)
+
+
+def _route_usable(request: HttpRequest, route: str) -> bool:
+    """Some route of this SMS type is enabled and none points back at this panel (loop guard)."""
+    routes = quotes.sms_routes(route)
+    looped = self_pointing_ids(request)
+    return bool(routes) and not any(r.provider_id in looped for r in routes)
+
+
+@api_endpoint(send_fail)
+def send(request: HttpRequest, route: str) -> HttpResponse:
+    body = _json_body(request, send_fail)
+    user = _user(request, body, send_fail)
+    packets = body.get("datapacket")
+    if not isinstance(packets, list) or not packets or not all(isinstance(p, dict) for p in packets):
+        return send_fail(Reason.MALFORMED)
+    if len(packets) > MAX_PACKETS:
+        return _global("sending_respon", 55, "Maximum Data")
+    callback = _callback_url(body.get("callbackurl"))
+    if callback is None:
+        return send_fail(Reason.MALFORMED)
+
+    now = timezone.now()
+    replies: list[dict[str, Any] | None] = [None] * len(packets)
+    groups: dict[tuple[str, datetime | None], _Group] = {}
+    seen: set[tuple[str, str, datetime | None]] = set()
+    for index, packet in enumerate(packets):
+        raw_number = packet.get("number")
+        if isinstance(raw_number, int) and not isinstance(raw_number, bool):
+            raw_number = str(raw_number)
+        number = normalize_number(raw_number) if isinstance(raw_number, str) else None
+        if number is None:
+            replies[index] = _packet(raw_number if isinstance(raw_number, str) else "", 0, INVALID_NUMBER)
+            continue
+        message = packet.get("message")
+        if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_CHARS:
+            replies[index] = _packet(number, 0, INVALID_MESSAGE)
+            continue
+        message = message.replace("\r\n", "\n")
+        schedule = _schedule(packet.get("sendingdatetime"), now)
+        if schedule is False:
+            replies[index] = _packet(number, 0, BAD_SCHEDULE)
+            continue
+        if (number, message, schedule) in seen:
+            replies[index] = _packet(number, 0, DUPLICATE)
+            continue
+        seen.add((number, message, schedule))
+        groups.setdefault((message, schedule), _Group(message, schedule)).slots.append((index, number))
+
+    usable = _route_usable(request, route) if groups else True
+    for group in groups.values():
+        if usable:
+            _place(user, route, group, callback, replies)
+        else:
+            for index, number in group.slots:
+                replies[index] = _packet(number, 0, SYSTEM_ERROR)
+    return json_reply({"sending_respon": [{"globalstatus": 10, "globalstatustext": "Success", "datapacket": replies}]})
+
+
+@api_endpoint(balance_fail)
+def balance(request: HttpRequest, route: str) -> HttpResponse:
+    body = _json_body(request, balance_fail)
+    user = _user(request, body, balance_fail)
+    return json_reply(
+        {
+            "balance_respon": [
+                {
+                    "globalstatus": 10,
+                    "globalstatustext": "Success",
+                    "Balance": amount_number(balance_of(user)),
+                    "Expired": BALANCE_EXPIRES,
+                }
+            ]
+        }
+    )

@@ -1,0 +1,73 @@
+"""The machine-readable description at /api/openapi.json names every endpoint the panel serves."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from django.urls import resolve, reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                found.add(value)
+            else:
+                found |= refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= refs(item)
+    return found
+
+
+@pytest.fixture
+def document(client, settings) -> dict:
+    settings.PANEL_PUBLIC_URL = "https://panel.example"
+    response = client.get(reverse("api:openapi"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    return response.json()
+
+
+def test_served_without_a_key_with_this_panels_address(document):
+    assert document["openapi"].startswith("3.0")
+    assert document["servers"] == [{"url": "https://panel.example"}]
+
+
+def test_every_path_is_served_by_a_downstream_endpoint(document):
+    assert set(document["paths"]) == {
+        "/api/json.php",
+        "/api/v2",
+        "/api/prepaid",
+        "/sms/api_sms_{route}_send_json.php",
+        "/sms/api_sms_{route}_balance_json.php",
+    }
+    for path in document["paths"]:
+        for route in ("reguler", "masking", "otp"):
+            match = resolve(path.replace("{route}", route))
+            assert getattr(match.func, "is_downstream_api", False), path
+
+
+def test_references_resolve(document):
+    schemas = document["components"]["schemas"]
+    for ref in refs(document):
+        assert re.fullmatch(r"#/components/schemas/\w+", ref) and ref.rsplit("/", 1)[1] in schemas, ref
+
+
+def test_valid_openapi_when_a_validator_is_installed(document):
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(json.loads(json.dumps(document)))
+
+
+def test_url_names(client):
+    assert reverse("api:virtusim") == "/api/json.php"
+    assert reverse("api:smm_v2") == "/api/v2"
+    assert reverse("api:osimesa") == "/api/prepaid"
+    assert reverse("api:rajasms_send", kwargs={"route": "otp"}) == "/sms/api_sms_otp_send_json.php"
+    assert reverse("api:rajasms_balance", kwargs={"route": "masking"}) == "/sms/api_sms_masking_balance_json.php"
+    assert client.post(reverse("api:openapi")).status_code == 405
