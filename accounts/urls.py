@@ -16,4 +16,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),
         name="password_change_done",
     ),
+    # reseller pages
+    path("saldo/", views.balance, name="balance"),
+    path("deposit/", views.deposit, name="deposit"),
+    path("api/", views.api_key, name="api_key"),
+    path("api/kunci-baru/", views.api_key_rotate, name="api_key_rotate"),
 ]

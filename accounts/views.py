@@ -1,8 +1,174 @@
+"""Login, the reseller's balance (ledger and deposit requests) and API key pages.
+
+Thin views: money moves only through accounts.services; reads come from accounts.selectors."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.forms import DepositForm
+from accounts.models import ApiKey, DepositRequest, DepositStatus
+from accounts.selectors import balance_of, ledger_for
+from accounts.services import LedgerError, apikey_rotate, deposit_request_create
+
+LEDGER_PAGE_SIZE = 50
+DEPOSIT_LIST_SIZE = 50
 
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+
+# --- shared helpers of the reseller pages -----------------------------------------------------------
+def reseller_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged-in resellers only: operators (staff) are sent to the admin, where their work is."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_staff:
+            messages.info(request, _("Operators work in the admin; the reseller pages are for resellers."))
+            return redirect("admin:index")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def optional_url(name: str, **query: Any) -> str | None:
+    """The URL of `name` with a query string, or None while that page does not exist (yet)."""
+    try:
+        url = reverse(name)
+    except NoReverseMatch:
+        return None
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def month_range() -> tuple[str, str]:
+    """First day of this month and today, in WIB, as YYYY-MM-DD."""
+    today = timezone.localdate()
+    return today.replace(day=1).isoformat(), today.isoformat()
+
+
+def cursor(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+# --- balance --------------------------------------------------------------------------------------
+@reseller_required
+@require_GET
+def balance(request: HttpRequest) -> HttpResponse:
+    """The ledger, newest first, with the balance after each entry; keyset pages (?before= / ?after=)."""
+    before, after = cursor(request.GET.get("before")), cursor(request.GET.get("after"))
+    entries = ledger_for(request.user)
+    size = LEDGER_PAGE_SIZE
+    newer = older = None
+    if after is not None:
+        rows = list(entries.filter(pk__gt=after).order_by("id")[: size + 1])
+        more = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        newer = rows[0].pk if more and rows else None
+        older = rows[-1].pk if rows else None
+    else:
+        if before is not None:
+            entries = entries.filter(pk__lt=before)
+        rows = list(entries.order_by("-id")[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        older = rows[-1].pk if more else None
+        newer = rows[0].pk if before is not None and rows else None
+    start, end = month_range()
+    pending = list(DepositRequest.objects.filter(user=request.user, status=DepositStatus.PENDING).order_by("-id")[:5])
+    return render(
+        request,
+        "accounts/balance.html",
+        {
+            "balance": balance_of(request.user),
+            "entries": rows,
+            "newer": newer,
+            "older": older,
+            "pending_deposits": pending,
+            "csv_url": optional_url("ledger_csv", start=start, end=end),
+            "csv_start": start,
+            "csv_end": end,
+        },
+    )
+
+
+@reseller_required
+@require_http_methods(["GET", "POST"])
+def deposit(request: HttpRequest) -> HttpResponse:
+    """Ask for a top-up (amount, method, note); an operator approves it into the ledger."""
+    if request.method == "POST":
+        form = DepositForm(request.POST)
+        if form.is_valid():
+            try:
+                created = deposit_request_create(user=request.user, **form.cleaned_data)
+            except LedgerError as exc:
+                form.add_error("amount", str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Deposit request #%(id)s sent. Your balance is credited once an operator approves it.")
+                    % {"id": created.pk},
+                )
+                return redirect("deposit")
+    else:
+        form = DepositForm()
+    requests_ = list(DepositRequest.objects.filter(user=request.user).order_by("-id")[:DEPOSIT_LIST_SIZE])
+    return render(
+        request,
+        "accounts/deposit.html",
+        {"form": form, "deposits": requests_, "balance": balance_of(request.user)},
+    )
+
+
+# --- API key and documentation --------------------------------------------------------------------
+def _api_context(request: HttpRequest, plain_key: str = "") -> dict[str, Any]:
+    base = settings.PANEL_PUBLIC_URL.rstrip("/")
+    return {
+        "key": ApiKey.objects.filter(user=request.user).first(),
+        "plain_key": plain_key,
+        "shell_key": plain_key or _("YOUR_API_KEY"),
+        "base_url": base,
+        "user_id": request.user.pk,
+        "openapi_url": base + (optional_url("api:openapi") or "/api/openapi.json"),
+        "sms_routes": ["reguler", "masking", "otp"],
+        "callback_example": "https://example.com/dlr",
+    }
+
+
+@never_cache
+@reseller_required
+@require_GET
+def api_key(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/api.html", _api_context(request))
+
+
+@never_cache
+@reseller_required
+@require_POST
+def api_key_rotate(request: HttpRequest) -> HttpResponse:
+    """Issue a new key and show it in this response only (it is stored hashed; reloading does not show
+    it again). The old key stops working at once."""
+    plain = apikey_rotate(request.user)
+    response = render(request, "accounts/api.html", _api_context(request, plain_key=plain))
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,60 @@
+"""Forms of the reseller's account pages. They bound and parse the input; the rules (minimum and
+maximum deposit, methods) are checked again by accounts.services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import DepositMethod
+from accounts.money import InvalidAmount, format_rupiah, to_money
+from accounts.services import MAX_DEPOSIT, MIN_DEPOSIT
+
+
+class DepositForm(forms.Form):
+    amount = forms.CharField(
+        label=_("Amount (Rp)"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"required": _("Enter the amount you will transfer.")},
+    )
+    method = forms.ChoiceField(
+        label=_("Payment method"),
+        choices=DepositMethod.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a payment method."), "invalid_choice": _("Choose a payment method.")},
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        max_length=300,
+        required=False,
+        help_text=_("E.g. the sender's bank account name or the transfer reference."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].help_text = gettext("Between %(min)s and %(max)s, e.g. 500000 or 500.000.") % {
+            "min": format_rupiah(MIN_DEPOSIT),
+            "max": format_rupiah(MAX_DEPOSIT),
+        }
+
+    def clean_amount(self) -> Decimal:
+        text: Any = self.cleaned_data["amount"]
+        try:
+            amount = to_money(text)
+        except InvalidAmount:
+            raise ValidationError(_("Enter an amount in Rupiah, e.g. 500000."), code="invalid") from None
+        if amount != amount.to_integral_value():
+            raise ValidationError(_("Enter a whole number of Rupiah."), code="invalid")
+        return amount  # the range is checked by deposit_request_create
+
+    def clean_note(self) -> str:
+        note = self.cleaned_data.get("note") or ""
+        # Control characters have no place in a note an operator reads in the admin.
+        return "".join(ch for ch in note if ch in "\n\t" or ch.isprintable()).strip()
