@@ -64,3 +64,12 @@ def masking_provider(db):
         password="mask-pass-77",
     )
     return provider
+
+
+@pytest.fixture(autouse=True)
+def _no_sandbox_timer_outlives_its_test():
+    # A delivery-report timer armed by one test must not fire into the next one's database.
+    yield
+    from providers.sandbox import dlr
+
+    dlr.cancel_pending()

@@ -24,6 +24,7 @@ logger = logging.getLogger("providers.sandbox.dlr")
 
 TIMEOUT = (3.0, 5.0)  # connect, read
 MAX_TIMER_SECONDS = 3600  # later reports are left to the sweep
+_TIMERS: set[threading.Timer] = set()  # armed in this process, for cancel_pending()
 
 
 def payload(order: SandboxOrder) -> dict[str, str | int]:
@@ -100,7 +101,20 @@ def _arm(order_id: int, due: datetime) -> None:
         return
     timer = threading.Timer(delay, _run, args=(order_id,))
     timer.daemon = True
+    _TIMERS.add(timer)
     timer.start()
+
+
+def cancel_pending() -> int:
+    """Cancel the timers not fired yet (tests call it between tests; their reports stay pending in the
+    database for the sweep). Returns how many were cancelled."""
+    cancelled = 0
+    for timer in list(_TIMERS):
+        _TIMERS.discard(timer)
+        if timer.is_alive() and not timer.finished.is_set():
+            timer.cancel()
+            cancelled += 1
+    return cancelled
 
 
 def _run(order_id: int) -> None:

@@ -122,32 +122,43 @@ def wait_for(predicate: Callable[[], bool], seconds: float = 10.0) -> bool:
     return False
 
 
-def server_threads(live_server: Any) -> list[threading.Thread]:
-    """The live server's request threads still running (daemon threads, so socketserver keeps no list)."""
+def server_threads(live_server: Any, ignore: frozenset[threading.Thread] = frozenset()) -> list[threading.Thread]:
+    """The live server's request threads still running (daemon threads, so socketserver keeps no list),
+    except `ignore`: the live server is shared by the whole session, and a thread parked by another
+    module's kept-alive connection is not this test's business."""
     httpd = getattr(live_server.thread, "httpd", None)
     return [
         thread
         for thread in threading.enumerate()
-        if httpd is not None and getattr(getattr(thread, "_target", None), "__self__", None) is httpd
+        if httpd is not None
+        and getattr(getattr(thread, "_target", None), "__self__", None) is httpd
+        and thread not in ignore
     ]
 
 
-def close_and_settle(sessions: list[requests.Session], live_server: Any, seconds: float = 5.0) -> bool:
+def close_and_settle(
+    sessions: list[requests.Session],
+    live_server: Any,
+    seconds: float = 5.0,
+    ignore: frozenset[threading.Thread] = frozenset(),
+) -> bool:
     """Close the client sessions and wait until the live server has no request thread left, so none
     touches the shared test database after the test is over (a DatabaseError or "Database access not
     allowed" in a stray thread otherwise): a kept-alive connection parks a server thread until its
     socket closes, and a sandbox fault still sleeping is waited out."""
     for session in sessions:
         session.close()
-    return wait_for_server_threads(live_server, seconds)
+    return wait_for_server_threads(live_server, seconds, ignore)
 
 
-def wait_for_server_threads(live_server: Any, seconds: float = 5.0) -> bool:
-    """Wait until the live server has no request in flight; print the stacks of those left."""
-    if wait_for(lambda: not server_threads(live_server), seconds):
+def wait_for_server_threads(
+    live_server: Any, seconds: float = 5.0, ignore: frozenset[threading.Thread] = frozenset()
+) -> bool:
+    """Wait until the live server has no request in flight (but `ignore`); print the stacks of those left."""
+    if wait_for(lambda: not server_threads(live_server, ignore), seconds):
         return True
     frames = sys._current_frames()
-    for thread in server_threads(live_server):
+    for thread in server_threads(live_server, ignore):
         stack = "".join(traceback.format_stack(frames[thread.ident])) if thread.ident in frames else "?"
         print(f"still running: {thread.name}\n{stack}", file=sys.stderr)
     return False
