@@ -37,7 +37,9 @@ class Order(models.Model):
     """One purchase. Prices are frozen at placement: refunds use `unit_price` and `charge`, never today's
     catalogue. `charge` is what the reseller paid (whole Rupiah); `refunded` mirrors the ledger refund."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # No single-column index: the (user, -id) indexes below serve every per-user lookup, and a bare
+    # user_id index tempts the planner into index-scan + sort on small tables.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False)
     kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders")
