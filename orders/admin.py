@@ -60,9 +60,10 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "status", "provider", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=id", "=external_id", "user__username", "target"]
-    list_select_related = ["user", "service", "provider"]
+    list_select_related = ["user", "service__provider", "provider"]  # Service.__str__ names its provider
     raw_id_fields = ["user", "service", "provider"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its month list is a DISTINCT over every order (908 ms of 1,442 at 1M orders);
+    # the created_at list filter covers the same need.
     show_full_result_count = False
     inlines = [OrderEventInline, OrderRecipientInline]
     actions = ["refresh_now", "resolve_placed", "resolve_failed"]
