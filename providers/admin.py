@@ -24,7 +24,7 @@ from providers.services import (
     provider_test_connection,
     sms_routes_ensure,
 )
-from providers.sync import catalogue_sync
+from providers.sync import SYNCED_FIELDS, catalogue_sync
 
 
 class ProviderForm(forms.ModelForm):
@@ -219,20 +219,7 @@ class ServiceAdmin(admin.ModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.kind != "sms":
             # Synced values come from the upstream; the next sync would overwrite an edit.
-            fields += [
-                "name",
-                "category",
-                "kind",
-                "cost",
-                "min_qty",
-                "max_qty",
-                "stock",
-                "in_stock",
-                "can_refill",
-                "can_cancel",
-                "cutoff_start",
-                "cutoff_end",
-            ]
+            fields += [name for name in SYNCED_FIELDS if name not in fields]
         return fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
