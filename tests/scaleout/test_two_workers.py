@@ -20,10 +20,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+from django_q.models import Schedule, Success
 
 from accounts.models import LedgerEntry
 from accounts.selectors import ledger_violations
 from orders.models import Order
+from orders.schedules import PREFIX as SCHEDULE_PREFIX
+from orders.schedules import schedules_install
 from orders.services import order_place
 from providers.demo import sandbox_providers_ensure
 from providers.models import Provider, Service
@@ -44,6 +49,7 @@ pytestmark = [
 ]
 ORDERS_PER_KIND = {"smm": 90, "otp": 45, "prepaid": 45}
 FINAL = ["completed", "partial", "canceled", "failed"]
+REFRESH, EXPIRE = "orders.tasks.refresh_orders", "orders.tasks.expire_otp_orders"
 
 
 def _worker_env() -> dict[str, str]:
@@ -72,27 +78,36 @@ def stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
 
 
 @pytest.fixture
-def two_clusters():
+def two_clusters(tmp_path):
     import redis
 
     # Start from an empty queue: tasks left by an earlier run would refresh our orders before we look.
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    client.delete(*(client.keys(f"django_q:{settings.Q_CLUSTER['name']}:*") or ["-"]))
+    pattern = f"django_q:{settings.Q_CLUSTER['name']}:*"
+    client.delete(*(client.keys(pattern) or ["-"]))
     env = _worker_env()
-    procs = [
-        subprocess.Popen(
+    procs = []
+    for n in range(2):
+        # A log file, not a pipe: nobody reads a pipe while the test waits, and a full pipe blocks the worker.
+        log = (tmp_path / f"qcluster{n}.log").open("wb")
+        proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopping it stops its worker children too
         )
-        for _ in range(2)
-    ]
+        proc.log_path = Path(log.name)
+        procs.append(proc)
     yield procs
     for proc in procs:
         stop_group(proc)
+    client.delete(*(client.keys(pattern) or ["-"]))
+
+
+def _log_tail(proc: subprocess.Popen, chars: int = 1500) -> str:
+    return proc.log_path.read_text(errors="replace")[-chars:]
 
 
 def _open_shop(live_url: str, make_reseller):
@@ -140,29 +155,38 @@ def test_two_clusters_refresh_the_same_orders_without_double_refunds(live_server
     )
     assert not not_placed, not_placed
 
-    # Each round hands both clusters the same work at once (two refreshes, two expiries), the way two
-    # schedulers firing together would, then waits for the round to finish before the next one.
+    # The clusters' own schedulers run the real schedules (due now, then every minute; whichever cluster's
+    # scheduler claims a run enqueues it). On top of that each round hands both clusters the same work at once
+    # (two refreshes, two expiries), the way two schedulers firing together would, and waits for it to finish.
+    schedules_install()
+    Schedule.objects.filter(name__startswith=SCHEDULE_PREFIX).update(next_run=timezone.now())
     deadline = time.monotonic() + 240
     rounds = 0
     while time.monotonic() < deadline:
         rounds += 1
-        tasks = [async_task(f) for f in ("orders.tasks.refresh_orders",) * 2 + ("orders.tasks.expire_otp_orders",) * 2]
+        tasks = [async_task(f) for f in (REFRESH, REFRESH, EXPIRE, EXPIRE)]
         for task_id in tasks:
             result(task_id, wait=120_000)
         for proc in two_clusters:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        if not Order.objects.filter(pk__in=ids).exclude(status__in=FINAL).exists():
+            assert proc.poll() is None, _log_tail(proc)
+        scheduled_runs = Success.objects.filter(group__startswith=SCHEDULE_PREFIX, func=REFRESH).count()
+        if scheduled_runs and not Order.objects.filter(pk__in=ids).exclude(status__in=FINAL).exists():
             break
         time.sleep(1)
     open_orders = list(
         Order.objects.filter(pk__in=ids).exclude(status__in=FINAL).values_list("pk", "kind", "status")[:10]
     )
+    print(f"scale-out: {len(ids)} orders final after {rounds} rounds, {scheduled_runs} scheduled refreshes")
     if open_orders:
         from django_q.models import Failure
 
         failures = [(f.func, str(f.result)[:300]) for f in Failure.objects.all()[:5]]
-        pytest.fail(f"orders not final after {rounds} rounds: {open_orders}; failed tasks: {failures}")
+        logs = "\n".join(_log_tail(proc) for proc in two_clusters)
+        pytest.fail(f"orders not final after {rounds} rounds: {open_orders}; failed tasks: {failures}\n{logs}")
     refunds = LedgerEntry.objects.filter(order_id__in=ids, kind="refund")
-    assert refunds.count() == Order.objects.filter(pk__in=ids, refunded__gt=0).count()
+    refunded_orders = Order.objects.filter(pk__in=ids, refunded__gt=0)
+    assert refunds.count() == refunded_orders.count() > 0
+    assert refunds.aggregate(s=Sum("amount"))["s"] == refunded_orders.aggregate(s=Sum("refunded"))["s"]
+    assert scheduled_runs, "the clusters' schedulers never ran the refresh schedule"
     assert set(Order.objects.filter(pk__in=ids).values_list("status", flat=True)) >= {"completed", "failed"}
     assert ledger_violations() == []
