@@ -12,9 +12,7 @@ import hmac
 import secrets
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Round
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,8 +46,34 @@ def _existing(idempotency_key: str | None) -> LedgerEntry | None:
     return LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
 
 
+def _db_money(value: object) -> Decimal:
+    # SQLite hands back REAL; its shortest repr is the 2-place amount ROUND produced. PostgreSQL: a Decimal.
+    return to_money(Decimal(str(value)) if isinstance(value, float) else value)
+
+
+def _move(delta: Decimal, *, wallet_id: int | None = None, user_id: int | None = None) -> tuple[int, Decimal] | None:
+    """Add `delta` to one wallet (by id, or by its owner) in one guarded statement; a debit the balance does
+    not cover matches no row. Returns (wallet id, balance after), or None when no row qualified.
+
+    RETURNING hands back the balance this very change left while the UPDATE holds the row lock (one round
+    trip instead of UPDATE + SELECT; PostgreSQL, and SQLite since 3.35)."""
+    ops = connection.ops
+    column, key = ("id", wallet_id) if wallet_id is not None else ("user_id", user_id)
+    table, column = ops.quote_name(Wallet._meta.db_table), ops.quote_name(column)
+    # Identifiers come from the model, every value is a parameter.
+    sql = f"UPDATE {table} SET balance = ROUND(balance + %s, 2), updated_at = %s WHERE {column} = %s"  # noqa: S608
+    params: list[object] = [ops.adapt_decimalfield_value(delta), ops.adapt_datetimefield_value(timezone.now()), key]
+    if delta < 0:
+        sql += " AND balance >= %s"
+        params.append(ops.adapt_decimalfield_value(-delta))
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " RETURNING id, balance", params)
+        row = cursor.fetchone()
+    return None if row is None else (row[0], _db_money(row[1]))
+
+
 def _apply(
-    wallet: Wallet,
+    owner: User | Wallet,
     delta: Decimal,
     *,
     kind: str,
@@ -57,27 +81,29 @@ def _apply(
     order_id: int | None,
     actor: User | None,
     idempotency_key: str | None,
+    savepoint: bool = True,
 ) -> LedgerEntry:
-    """Move `delta` (signed) through the wallet and record it. Runs in a savepoint so a unique
-    violation (a duplicate charge/refund/idempotency key) rolls back the balance change too."""
-    with transaction.atomic():
-        wallets = Wallet.objects.filter(pk=wallet.pk)
-        # ROUND keeps SQLite (which stores decimals as REAL) exact to the cent; a no-op on PostgreSQL numeric.
-        new_balance = Round(F("balance") + delta, 2)
-        if delta < 0:
-            changed = wallets.filter(balance__gte=-delta).update(balance=new_balance, updated_at=timezone.now())
-            if not changed:
-                current = wallets.values_list("balance", flat=True).first() or ZERO
-                raise InsufficientBalance(
-                    _("Insufficient balance: %(need)s needed, %(have)s available.")
-                    % {"need": format_rupiah(-delta), "have": format_rupiah(current)}
-                )
-        else:
-            wallets.update(balance=new_balance, updated_at=timezone.now())
-        # We hold the row lock from the UPDATE, so this read is the balance our entry leaves.
-        balance_after = wallets.values_list("balance", flat=True).get()
+    """Move `delta` (signed) through the wallet of `owner` (a user, or the wallet itself) and record it.
+    Runs in a savepoint so a unique violation (a duplicate charge/refund/idempotency key) or a refused debit
+    rolls back the balance change too and the caller's transaction goes on; `savepoint=False` is for a
+    caller whose own transaction any failure here rolls back whole."""
+    by = {"wallet_id": owner.pk} if isinstance(owner, Wallet) else {"user_id": owner.pk}
+    with transaction.atomic(savepoint=savepoint):
+        moved = _move(delta, **by)
+        if moved is None and isinstance(owner, User):
+            wallet_get(owner)  # a user's first movement: the wallet may not exist yet
+            moved = _move(delta, **by)
+        if moved is None:
+            current = Wallet.objects.filter(**{"pk" if "wallet_id" in by else "user_id": owner.pk}).values_list(
+                "balance", flat=True
+            )
+            raise InsufficientBalance(
+                _("Insufficient balance: %(need)s needed, %(have)s available.")
+                % {"need": format_rupiah(abs(delta)), "have": format_rupiah(current.first() or ZERO)}
+            )
+        wallet_id, balance_after = moved
         return LedgerEntry.objects.create(
-            wallet=wallet,
+            wallet_id=wallet_id,
             kind=kind,
             amount=delta,
             balance_after=balance_after,
@@ -106,7 +132,7 @@ def wallet_credit(
         return existing
     try:
         return _apply(
-            wallet_get(user),
+            user,
             value,
             kind=kind,
             reason=reason,
@@ -129,9 +155,13 @@ def wallet_debit(
     order_id: int | None = None,
     actor: User | None = None,
     idempotency_key: str | None = None,
+    savepoint: bool = True,
 ) -> LedgerEntry:
     """Take money out: an order's charge (kind charge, order_id required, once per order) or a negative
-    adjustment. Raises InsufficientBalance and changes nothing when the balance does not cover it."""
+    adjustment. Raises InsufficientBalance and changes nothing when the balance does not cover it.
+
+    savepoint=False saves two round trips for a caller inside its own transaction that lets any error from
+    here roll that transaction back whole (the order placement does); the transaction is unusable after one."""
     if kind not in (LedgerKind.CHARGE, LedgerKind.ADJUSTMENT):
         raise LedgerError(f"wallet_debit cannot write a {kind} entry")
     if kind == LedgerKind.CHARGE and order_id is None:
@@ -141,15 +171,18 @@ def wallet_debit(
         return existing
     try:
         return _apply(
-            wallet_get(user),
+            user,
             -value,
             kind=kind,
             reason=reason,
             order_id=order_id,
             actor=actor,
             idempotency_key=idempotency_key,
+            savepoint=savepoint,
         )
     except IntegrityError as exc:
+        if not savepoint:
+            raise
         if existing := _existing(idempotency_key):
             return existing
         if kind == LedgerKind.CHARGE:

@@ -80,8 +80,12 @@ def _order_create(user: User, quote: Quote, source: str) -> Order:
             source=source,
         )
         try:
-            wallet_debit(
-                user=user, amount=quote.charge, order_id=order.pk, reason=_("Order #%(id)s") % {"id": order.pk}
+            wallet_debit(  # no savepoint: any failure here rolls the whole order back
+                user=user,
+                amount=quote.charge,
+                order_id=order.pk,
+                reason=_("Order #%(id)s") % {"id": order.pk},
+                savepoint=False,
             )
         except InsufficientBalance as exc:
             raise OrderInvalid({"__all__": str(exc)}) from exc  # rolls back the order row too

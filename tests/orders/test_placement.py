@@ -184,3 +184,17 @@ def test_out_of_stock_and_disabled_products_are_refused(shop, upstream, buyer):
     with pytest.raises(OrderInvalid):
         order_place(buyer, kind="otp", service=shop.otp)
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["otp", "smm", "prepaid"])
+def test_placement_query_count(shop, upstream, buyer, kind, django_assert_num_queries):
+    """One price read; order + charge (one UPDATE … RETURNING, no savepoint) + event in one transaction;
+    the upstream's answer + event in a second. Guards the placement benchmark's hot path."""
+    fields = {
+        "otp": {"service": shop.otp},
+        "smm": {"service": shop.smm, "link": "https://instagram.com/tokoku", "quantity": 1000},
+        "prepaid": {"service": shop.prepaid, "target": "081211112222"},
+    }[kind]
+    order_place(buyer, kind=kind, **fields)  # warm: the first order may create what later ones reuse
+    with django_assert_num_queries(11):
+        order_place(buyer, kind=kind, **fields)
