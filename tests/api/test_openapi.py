@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from django.urls import resolve, reverse
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 pytestmark = pytest.mark.django_db
 
@@ -59,9 +61,11 @@ def test_references_resolve(document):
         assert re.fullmatch(r"#/components/schemas/\w+", ref) and ref.rsplit("/", 1)[1] in schemas, ref
 
 
-def test_valid_openapi_when_a_validator_is_installed(document):
-    validator = pytest.importorskip("openapi_spec_validator")
-    validator.validate(json.loads(json.dumps(document)))
+def test_document_is_valid_openapi(document):
+    plain = json.loads(json.dumps(document))
+    validate(plain)
+    with pytest.raises(OpenAPIValidationError):  # the validator does look: a path without responses is refused
+        validate({**plain, "paths": {"/x": {"get": {"summary": "no responses"}}}})
 
 
 def test_url_names(client):
