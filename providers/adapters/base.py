@@ -301,7 +301,8 @@ class ProviderAdapter:
         return self.fallback_status
 
     def _mask(self, text: str) -> str:
-        for secret in (self.config.api_key, self.config.password):
+        config = self.config
+        for secret in (config.api_key, config.password, config.username, config.user_id):
             if secret and len(secret) >= 4:
                 # URLs carry the percent-encoded form (query strings, error messages quoting the URL)
                 for form in {secret, quote(secret, safe=""), quote_plus(secret, safe="")}:

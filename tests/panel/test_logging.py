@@ -14,6 +14,16 @@ def test_masks_credentials_in_urls_forms_json_and_headers():
     assert "action=order" in masked and '"number": "62811"' in masked
 
 
+def test_masks_gateway_logins_and_callback_tokens():
+    masked = mask_secrets(
+        'GET /send.php?username=gw-login&password=x&hp=62811 "POST /callbacks/12/Tok_en-9/ HTTP/1.1" 200 '
+        "Bad Request: /callbacks/3/abcDEF123/?session_id=7"
+    )
+    for secret in ("gw-login", "Tok_en-9", "abcDEF123"):
+        assert secret not in masked
+    assert "/callbacks/12/***/" in masked and "hp=62811" in masked and "session_id=7" in masked
+
+
 def test_filter_rewrites_records_with_args():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling %s", ("?api_key=s3cr3t",), None)
     MaskSecretsFilter().filter(record)

@@ -308,10 +308,10 @@ def test_capabilities(adapter, mocked):
     assert adapter.fetch_services() == [] and adapter.fetch_statuses(["1"]) == []
 
 
-def test_password_in_a_failed_get_url_is_masked(adapter, mocked, caplog):
+def test_login_and_password_in_a_get_url_are_masked(adapter, mocked, caplog):
     text(mocked, SEND, "send_ok.txt")
 
     adapter.place_order(sms("6281200000001"))
 
-    assert "send.php?username=panelku&password=***" in caplog.text
+    assert "send.php?username=***&password=***" in caplog.text and "panelku" not in caplog.text
     assert form(mocked.calls[0]) == {}  # GET: nothing in the body
