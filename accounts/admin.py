@@ -16,6 +16,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from panel.admin_paging import EstimatedCountPaginator
+
 from .models import ApiKey, DepositRequest, DepositStatus, LedgerEntry, Tier, User, Wallet
 from .money import InvalidAmount, format_rupiah, to_money
 from .services import LedgerError, deposit_approve, deposit_reject, wallet_adjust
@@ -109,8 +111,8 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_filter = ["kind", "created_at"]
     search_fields = ["wallet__user__username", "=order_id", "reason"]
     list_select_related = ["wallet__user", "actor"]
-    date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # as the orders list: no full COUNT of the whole ledger per page view
 
     @admin.display(description=_("reseller"), ordering="wallet__user__username")
     def wallet_user(self, obj: LedgerEntry) -> str:

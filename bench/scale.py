@@ -242,8 +242,6 @@ def _admin(report: Report, quick: bool, rows: int) -> None:
     urls = {
         "ours": reverse("admin:orders_order_changelist"),
         "default": reverse("benchdefault:orders_order_changelist"),
-        "joined": reverse("benchjoined:orders_order_changelist"),
-        "proposed": reverse("benchproposed:orders_order_changelist"),
     }
     for name, url in urls.items():
         queries = _timed_queries(client, url)
@@ -260,22 +258,6 @@ def _admin(report: Report, quick: bool, rows: int) -> None:
         baseline_label="Django's default changelist with its full count",
         target="<= 0.5",
         note=f"median of {repeat}",
-    )
-    report.add(
-        f"admin orders changelist at {rows:,} rows (OrderAdmin + fixes 1-2)",
-        times["joined"],
-        unit="s",
-        baseline=times["default"],
-        baseline_label="Django's default changelist with its full count",
-        note="bench.admin_sites.JoinedOrderAdmin: service__provider joined, no date hierarchy",
-    )
-    report.add(
-        f"admin orders changelist at {rows:,} rows (OrderAdmin + fixes 1-3)",
-        times["proposed"],
-        unit="s",
-        baseline=times["default"],
-        baseline_label="Django's default changelist with its full count",
-        note="bench.admin_sites.ProposedOrderAdmin: fixes 1-2 and an estimated count",
     )
 
 
