@@ -22,8 +22,8 @@ from orders.quotes import WIB, user_tier
 from providers.adapters.types import ProductKind, ServiceInfo
 from providers.models import Provider, Service
 from providers.pricing import price_for, pricing_refresh
-from providers.services import provider_save
 from providers.sync import catalogue_apply
+from tests.fake_shop import IG_FOLLOWERS, OTP_WHATSAPP, fake_providers
 from tests.orders.fakes import FakeUpstream, install
 from tests.providers.e2e_helpers import server_threads, wait_for_server_threads
 
@@ -52,39 +52,20 @@ def _apply(provider: Provider, *items: ServiceInfo) -> dict[str, Service]:
 
 @pytest.fixture
 def catalogue(db) -> Catalogue:
-    otp_provider, _ = provider_save(
-        name="OTP", kind="virtusim", base_url="https://otp.example/json.php", api_key="k1k1k1k1"
-    )
-    smm_provider, _ = provider_save(name="SMM", kind="smm_v2", base_url="https://smm.example/api", api_key="k2k2k2k2")
-    pre_provider, _ = provider_save(
-        name="Pulsa", kind="osimesa", base_url="https://pulsa.example/api/prepaid", api_key="k3k3k3k3", user_id="77"
-    )
-    raja, _ = provider_save(
-        name="Raja", kind="rajasms", base_url="https://raja.example", api_key="k4k4k4k4", sms_cost=Decimal("100")
-    )
+    providers = fake_providers()
     otp = _apply(
-        otp_provider,
-        ServiceInfo("1", "WhatsApp", "OTP", ProductKind.OTP, Decimal("1000"), stock=50),
+        providers["otp"],
+        OTP_WHATSAPP,
         ServiceInfo("2", "Telegram", "OTP", ProductKind.OTP, Decimal("1200"), stock=0, in_stock=False),
     )
     smm = _apply(
-        smm_provider,
-        ServiceInfo(
-            "101",
-            "IG Followers",
-            "Instagram",
-            ProductKind.SMM,
-            Decimal("10000"),
-            min_qty=100,
-            max_qty=10000,
-            can_refill=True,
-            can_cancel=True,
-        ),
+        providers["smm"],
+        IG_FOLLOWERS,
         ServiceInfo("102", "TikTok Views", "TikTok", ProductKind.SMM, Decimal("2000"), min_qty=100, max_qty=50000),
     )
     now = datetime.now(WIB)
     prepaid = _apply(
-        pre_provider,
+        providers["prepaid"],
         ServiceInfo(
             "TSEL5", "Telkomsel 5.000", "pulsa / TELKOMSEL / Pulsa Reguler", ProductKind.PREPAID, Decimal("5500")
         ),
@@ -108,7 +89,7 @@ def catalogue(db) -> Catalogue:
         prepaid=prepaid["TSEL5"],
         prepaid_empty=prepaid["XL10"],
         prepaid_cutoff=prepaid["ISAT5"],
-        raja_routes={s.external_id: s for s in Service.objects.filter(provider=raja)},
+        raja_routes={s.external_id: s for s in Service.objects.filter(provider=providers["rajasms"])},
     )
 
 

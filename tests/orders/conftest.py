@@ -9,8 +9,8 @@ import pytest
 from orders.quotes import user_tier
 from providers.adapters.types import ProductKind, ServiceInfo
 from providers.models import Provider, Service
-from providers.services import provider_save
 from providers.sync import catalogue_apply
+from tests.fake_shop import IG_FOLLOWERS, OTP_WHATSAPP, fake_providers
 from tests.orders.fakes import FakeUpstream, install
 
 
@@ -35,41 +35,11 @@ def _service(provider: Provider, info: ServiceInfo) -> Service:
 
 @pytest.fixture
 def shop(db) -> Shop:
-    otp_provider, _ = provider_save(
-        name="OTP", kind="virtusim", base_url="https://otp.example/json.php", api_key="k1k1k1k1"
-    )
-    smm_provider, _ = provider_save(name="SMM", kind="smm_v2", base_url="https://smm.example/api", api_key="k2k2k2k2")
-    pre_provider, _ = provider_save(
-        name="Pulsa", kind="osimesa", base_url="https://pulsa.example/api/prepaid", api_key="k3k3k3k3", user_id="77"
-    )
-    raja, _ = provider_save(
-        name="Raja", kind="rajasms", base_url="https://raja.example", api_key="k4k4k4k4", sms_cost=Decimal("100")
-    )
-    mask, _ = provider_save(
-        name="Mask",
-        kind="masking_http",
-        base_url="https://mask.example/m",
-        username="u",
-        password="p4p4p4p4",
-        sms_cost=Decimal("120"),
-    )
-    otp = _service(otp_provider, ServiceInfo("1", "WhatsApp", "OTP", ProductKind.OTP, Decimal("1000"), stock=50))
-    smm = _service(
-        smm_provider,
-        ServiceInfo(
-            "101",
-            "IG Followers",
-            "Instagram",
-            ProductKind.SMM,
-            Decimal("10000"),
-            min_qty=100,
-            max_qty=10000,
-            can_refill=True,
-            can_cancel=True,
-        ),
-    )
+    providers = fake_providers(masking=True)
+    otp = _service(providers["otp"], OTP_WHATSAPP)
+    smm = _service(providers["smm"], IG_FOLLOWERS)
     prepaid = _service(
-        pre_provider,
+        providers["prepaid"],
         ServiceInfo(
             "TSEL5",
             "Telkomsel 5.000",
@@ -83,8 +53,8 @@ def shop(db) -> Shop:
     from providers.pricing import pricing_refresh
 
     pricing_refresh()
-    routes = {s.external_id: s for s in Service.objects.filter(provider=raja)}
-    return Shop(otp, smm, prepaid, routes, Service.objects.get(provider=mask, external_id="masking"))
+    routes = {s.external_id: s for s in Service.objects.filter(provider=providers["rajasms"])}
+    return Shop(otp, smm, prepaid, routes, Service.objects.get(provider=providers["masking"], external_id="masking"))
 
 
 @pytest.fixture
