@@ -557,6 +557,7 @@ class Seeder:
             status = PROCESSING if kind == SMS or rng.random() < 0.5 else PENDING
         else:
             status = self._final_status(kind)
+        refused = refused and status == FAILED  # an order still in flight has no answer yet, refusal or not
         final = status in FINAL
         finished = min(created + timedelta(seconds=run), self.now) if final else None
         external_id = "" if status in (SUBMITTING, UNKNOWN) or refused else str(next(self._ext))
