@@ -36,7 +36,7 @@ clean:
 
 ## Benchmarks (not part of `make test`): figures as ratios to baselines measured in the same run, on throw-away
 ## bench_* PostgreSQL databases (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432). See BENCHMARKS.md.
-## `make bench` runs the full suite (about 7 minutes on 2 cores); `make bench QUICK=1` is a smoke test (~1 minute);
+## `make bench` runs the full suite (about 4-7 minutes on 2 cores); `make bench QUICK=1` is a smoke test (~1 minute);
 ## BENCH_ARGS picks benchmarks, e.g. `make bench BENCH_ARGS="sync refresh"`.
 .PHONY: bench
 BENCH_STAMP := $(VENV)/.installed-bench

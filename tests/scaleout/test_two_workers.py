@@ -47,7 +47,7 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-ORDERS_PER_KIND = {"smm": 90, "otp": 45, "prepaid": 45}
+ORDERS_PER_KIND = {"smm": 150, "otp": 75, "prepaid": 75}  # 300 active orders
 FINAL = ["completed", "partial", "canceled", "failed"]
 REFRESH, EXPIRE = "orders.tasks.refresh_orders", "orders.tasks.expire_otp_orders"
 
