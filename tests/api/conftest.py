@@ -3,10 +3,8 @@ upstream (tests/orders/fakes.py), a reseller with an API key, and request helper
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,7 +23,7 @@ from providers.pricing import price_for, pricing_refresh
 from providers.sync import catalogue_apply
 from tests.fake_shop import IG_FOLLOWERS, OTP_WHATSAPP, fake_providers
 from tests.orders.fakes import FakeUpstream, install
-from tests.providers.e2e_helpers import server_threads, wait_for_server_threads
+from tests.providers.e2e_helpers import hang_up
 
 START = Decimal("1000000.00")
 
@@ -127,12 +125,7 @@ def settled_live_server(live_server):
     sessions), and such a thread touching the database after the test is over fails; so once the test's
     requests are done, the server hangs up its idle connections and the threads are waited for."""
     yield live_server
-    for thread in server_threads(live_server):
-        request = thread._args[0] if getattr(thread, "_args", None) else None
-        if isinstance(request, socket.socket):
-            with contextlib.suppress(OSError):
-                request.shutdown(socket.SHUT_RDWR)
-    assert wait_for_server_threads(live_server, 10.0)
+    assert hang_up(live_server)
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ and a way to make sandbox time pass."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import socket
 import sys
@@ -35,6 +36,7 @@ __all__ = [
     "close_and_settle",
     "closed_port",
     "dlr_receiver",
+    "hang_up",
     "rewind",
     "rewind_refills",
     "server_threads",
@@ -149,6 +151,17 @@ def close_and_settle(
     for session in sessions:
         session.close()
     return wait_for_server_threads(live_server, seconds, ignore)
+
+
+def hang_up(live_server: Any, seconds: float = 10.0) -> bool:
+    """The server side of close_and_settle, when the clients' sessions are out of reach (the adapters never
+    close theirs): shut the sockets of the parked request threads, then wait for the threads to end."""
+    for thread in server_threads(live_server):
+        request = thread._args[0] if getattr(thread, "_args", None) else None
+        if isinstance(request, socket.socket):
+            with contextlib.suppress(OSError):
+                request.shutdown(socket.SHUT_RDWR)
+    return wait_for_server_threads(live_server, seconds)
 
 
 def wait_for_server_threads(

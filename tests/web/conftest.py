@@ -18,8 +18,8 @@ from orders.models import Order, OrderEvent, OrderRecipient
 from providers.adapters.types import ProductKind, ServiceInfo
 from providers.models import MarkupRule, Provider, Service
 from providers.pricing import pricing_refresh
-from providers.services import provider_save
 from providers.sync import catalogue_apply
+from tests.fake_shop import IG_FOLLOWERS, OTP_WHATSAPP, fake_providers
 from tests.orders.fakes import FakeUpstream, install
 
 PASSWORD = "Rahasia-Sekali-77"
@@ -58,37 +58,20 @@ def upstream(monkeypatch) -> FakeUpstream:
 
 @pytest.fixture
 def web_shop(db, upstream) -> WebShop:
-    otp_p, _ = provider_save(name="OTP", kind="virtusim", base_url="https://otp.example/json.php", api_key="k1k1k1k1")
-    smm_p, _ = provider_save(name="SMM", kind="smm_v2", base_url="https://smm.example/api", api_key="k2k2k2k2")
-    pre_p, _ = provider_save(
-        name="Pulsa", kind="osimesa", base_url="https://pulsa.example/api/prepaid", api_key="k3k3k3k3", user_id="77"
-    )
-    raja, _ = provider_save(
-        name="Raja", kind="rajasms", base_url="https://raja.example", api_key="k4k4k4k4", sms_cost=Decimal("100")
-    )
+    providers = fake_providers()
     otp, otp_empty = _services(
-        otp_p,
-        ServiceInfo("1", "WhatsApp", "OTP", ProductKind.OTP, Decimal("1000"), stock=50),
+        providers["otp"],
+        OTP_WHATSAPP,
         ServiceInfo("2", "Telegram", "OTP", ProductKind.OTP, Decimal("900"), stock=0, in_stock=False),
     )
     smm, off_sale = _services(
-        smm_p,
-        ServiceInfo(
-            "101",
-            "IG Followers",
-            "Instagram",
-            ProductKind.SMM,
-            Decimal("10000"),
-            min_qty=100,
-            max_qty=10000,
-            can_refill=True,
-            can_cancel=True,
-        ),
+        providers["smm"],
+        IG_FOLLOWERS,
         ServiceInfo("102", "TikTok Views", "TikTok", ProductKind.SMM, Decimal("5000"), min_qty=10, max_qty=900),
     )
     start, end = _always_cutoff()
     prepaid, prepaid_cutoff, prepaid_empty = _services(
-        pre_p,
+        providers["prepaid"],
         ServiceInfo("TSEL5", "Telkomsel 5.000", "pulsa / TELKOMSEL", ProductKind.PREPAID, Decimal("5500")),
         ServiceInfo(
             "XL10",
@@ -104,7 +87,7 @@ def web_shop(db, upstream) -> WebShop:
     # The margin guard takes a service priced at cost off sale: a fixed price equal to the cost.
     MarkupRule.objects.create(service=off_sale, fixed_price=Decimal("5000"))
     pricing_refresh()
-    routes = {s.external_id: s for s in Service.objects.filter(provider=raja)}
+    routes = {s.external_id: s for s in Service.objects.filter(provider=providers["rajasms"])}
     return WebShop(otp, otp_empty, smm, prepaid, prepaid_cutoff, prepaid_empty, off_sale, routes)
 
 
