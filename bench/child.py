@@ -11,7 +11,13 @@ import os
 
 from bench.common import Report, django_setup
 
-MODULES = {"placement": "bench.placement", "sync": "bench.sync", "refresh": "bench.refresh", "scale": "bench.scale"}
+MODULES = {
+    "placement": "bench.placement",
+    "sync": "bench.sync",
+    "refresh": "bench.refresh",
+    "scale": "bench.scale",
+    "slowupstream": "bench.slowupstream",
+}
 
 
 def main() -> None:

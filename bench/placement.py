@@ -85,7 +85,7 @@ def _plan(kinds: dict) -> list[dict]:
 def _client(index: int, user_id: int, kinds: dict, start: float, end: float) -> dict:
     """Place orders until `end`; count those finished in [start, end). Runs in a thread or a process."""
     from accounts.models import User
-    from orders.services import order_place
+    from orders.placement import order_place
 
     user = User.objects.get(pk=user_id)
     plan = _plan(kinds)

@@ -31,6 +31,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "sync": ("sync",),
     "refresh": ("refresh",),
     "scale": ("orderlist", "csv", "admin"),
+    "slowupstream": ("slowupstream",),
 }
 NAMES = [name for names in GROUPS.values() for name in names]
 

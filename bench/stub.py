@@ -2,9 +2,10 @@
 
 - `StubAdapter` / `install_stub_adapters()`: every adapter the panel builds accepts orders at once (no I/O),
   so order placement measures the panel and the database only.
-- `StubServer`: a real HTTP server in a thread speaking VirtuSIM (`json.php`: active_order, status) and
-  SMM v2 (`status` with `orders=`), so the refresh tick goes through the real adapters, requests and JSON,
-  and every upstream call is counted. Each request can wait `latency` seconds, like a real vendor.
+- `StubServer`: a real HTTP server in a thread speaking VirtuSIM (`json.php`: order, active_order, status)
+  and SMM v2 (`add`, `status` with `orders=`), so the refresh tick and the submitter go through the real
+  adapters, requests and JSON, and every upstream call is counted. Each request can wait `latency` seconds,
+  like a real vendor.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class StubServer:
         self.latency = latency
         self.accounts: dict[str, StubAccount] = {}
         self.calls: Counter[str] = Counter()
+        self.placed: Counter[str] = Counter()  # smm_v2 `add` calls answered, per account
         self._lock = threading.Lock()
         server = self
 
@@ -147,6 +149,10 @@ class StubServer:
             action = params.get("action")
             if action == "active_order":
                 return {"status": True, "data": list(account.orders.values())}
+            if action == "order":  # a number at once (after the server's latency)
+                with self._lock:
+                    external_id = str(next(_ids))
+                return {"status": True, "data": {"id": external_id, "number": "6281299990000"}}
             if action == "status":
                 entry = account.orders.get(params.get("id", ""))
                 if entry is None:
@@ -154,6 +160,10 @@ class StubServer:
                 return {"status": True, "data": entry}
             return {"status": False, "data": {"msg": f"action {action} not in the stub"}}
         # smm_v2
+        if params.get("action") == "add":
+            with self._lock:
+                self.placed[account_name] += 1
+                return {"order": str(next(_ids))}
         if params.get("action") != "status":
             return {"error": "action not in the stub"}
         if "orders" in params:

@@ -69,6 +69,10 @@ class Order(models.Model):
     source = models.CharField(_("source"), max_length=10, default="web")  # web / api
     # RajaSMS-compatible API: where to forward this order's delivery reports (the reseller's callbackurl).
     client_callback_url = models.URLField(_("reseller callback URL"), max_length=500, blank=True)
+    # Submission (orders.submission): which sender holds this `submitting` order, since when. A claim that
+    # outlives any upstream call means the sender died mid-call: the order becomes `unknown`, never resent.
+    submit_claim = models.CharField(max_length=32, blank=True, editable=False)
+    submit_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -113,6 +117,9 @@ class OrderRecipient(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="recipients")
     number = models.CharField(_("number"), max_length=20)
+    # A bulk API send may give each number its own text: then it is here (and its parts), else the order's.
+    message = models.TextField(_("message"), blank=True)
+    segments = models.PositiveSmallIntegerField(_("segments"), default=0)
     external_id = models.CharField(_("upstream id"), max_length=100, blank=True)
     state = models.CharField(_("state"), max_length=12, default=DeliveryState.QUEUED)
     code = models.CharField(_("code"), max_length=20, blank=True)
@@ -122,7 +129,13 @@ class OrderRecipient(models.Model):
     class Meta:
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
-        constraints = [models.UniqueConstraint(fields=["order", "number"], name="recipient_once_per_order")]
+        # One packet per number and text: a number appears once in an ordinary send, and once per distinct
+        # text in a bulk API send.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "number"], condition=Q(message=""), name="recipient_once_per_order"
+            )
+        ]
         indexes = [models.Index(fields=["external_id"], name="recipient_external")]
 
     def __str__(self) -> str:
@@ -175,3 +188,18 @@ class CallbackEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id}:{self.external_id} {self.state}"
+
+
+class WorkerLease(models.Model):
+    """A named lease a background run holds while it works (orders.submitter: one submitter at a time)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    holder = models.CharField(max_length=40, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("worker lease")
+        verbose_name_plural = _("worker leases")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or '-'} until {self.expires_at:%H:%M:%S}"

@@ -6,6 +6,7 @@ Errors are collected per field so a form can show each one beside its input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from providers.pricing import price_for
 WIB = ZoneInfo("Asia/Jakarta")
 OTP_OPERATORS = ("any", "telkomsel", "axis", "indosat")
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
+_WHOLE = re.compile(r"-?[0-9]{1,12}")
 
 
 class OrderInvalid(Exception):
@@ -55,6 +57,8 @@ class Quote:
     segments: int = 0
     encoding: str = ""
     recipients: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()  # SMS from the bulk API: one text per recipient (else `message` for all)
+    recipient_segments: tuple[int, ...] = ()  # SMS parts of each recipient's text, with `messages`
     invalid_recipients: tuple[str, ...] = ()
     schedule_at: datetime | None = None
     routes: list[Service] = field(default_factory=list)  # SMS: fallbacks in priority order
@@ -87,16 +91,21 @@ def sms_routes(route_type: str) -> list[Service]:
 
 
 def _int(value: object, field_name: str, errors: dict[str, str]) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
+    """A whole number in ASCII digits (int() would also read Arabic-Indic or full-width digits)."""
+    text = str(value if value is not None else "").strip()
+    if not _WHOLE.fullmatch(text):
         errors[field_name] = _("Enter a whole number.")
         return None
-    return number
+    return int(text)
+
+
+def storable(text: str) -> bool:
+    """Text the database can keep (PostgreSQL refuses NUL in text columns)."""
+    return "\x00" not in text
 
 
 def _valid_link(link: str) -> bool:
-    if len(link) > 500 or any(ch.isspace() for ch in link):
+    if len(link) > 500 or not storable(link) or any(ch.isspace() for ch in link):
         return False
     parts = urlsplit(link)
     return parts.scheme in ("http", "https") and "." in (parts.hostname or "")
@@ -114,10 +123,14 @@ def order_quote(
     operator: str = "any",
     message: str = "",
     recipients: str | list[str] = "",
+    packets: list[tuple[str, str]] | None = None,
     schedule_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Quote:
-    """Validate and price a request for `user`. Raises OrderInvalid listing every problem found."""
+    """Validate and price a request for `user`. Raises OrderInvalid listing every problem found.
+
+    SMS takes either one `message` for all `recipients`, or `packets`: (normalized number, text) pairs
+    from the bulk API, each text priced by its own segments."""
     now = now or timezone.now()
     errors: dict[str, str] = {}
     try:
@@ -172,8 +185,8 @@ def order_quote(
             quote.cost = to_money(unit_cost * number / 1000)
         quote.target = link
     elif kind == ProductKind.PREPAID:
-        digits = "".join(ch for ch in (target or "") if ch.isdigit())
-        if not 6 <= len(digits) <= 20 or len(target.strip()) > 30:
+        digits = "".join(ch for ch in (target or "") if "0" <= ch <= "9")
+        if not 6 <= len(digits) <= 20 or len(target.strip()) > 30 or not storable(target):
             errors["target"] = _("Enter the destination number (6 to 20 digits).")
         if not service.in_stock:
             errors["service"] = _("This product is out of stock.")
@@ -183,6 +196,11 @@ def order_quote(
                 "end": service.cutoff_end.strftime("%H:%M"),
             }
         quote.target = digits
+    elif packets is not None:
+        _quote_packets(quote, packets, errors)
+        _check_schedule(quote, schedule_at, now, errors)
+        quote.charge = ceil_rupiah(price.price * quote.quantity)
+        quote.cost = to_money(unit_cost * quote.quantity)
     else:  # SMS
         message = (message or "").replace("\r\n", "\n")
         segments = count_segments(message)
@@ -190,6 +208,8 @@ def order_quote(
             errors["message"] = _("Write a message.")
         elif len(message) > MAX_MESSAGE_CHARS:
             errors["message"] = _("A message can have at most %(n)s characters.") % {"n": MAX_MESSAGE_CHARS}
+        elif not storable(message):
+            errors["message"] = _("The message contains a character that cannot be sent.")
         parsed = parse_recipients(recipients)
         if parsed.invalid:
             shown = ", ".join(parsed.invalid[:10]) + ("…" if len(parsed.invalid) > 10 else "")
@@ -198,11 +218,9 @@ def order_quote(
             errors["recipients"] = _("Enter at least one number.")
         elif len(parsed.valid) > MAX_RECIPIENTS:
             errors["recipients"] = _("At most %(n)s numbers per send.") % {"n": MAX_RECIPIENTS}
-        if schedule_at is not None and not now < schedule_at <= now + MAX_SCHEDULE_AHEAD:
-            errors["schedule_at"] = _("The schedule must be in the next 30 days.")
+        _check_schedule(quote, schedule_at, now, errors)
         quote.message, quote.segments, quote.encoding = message, segments.count, segments.encoding
         quote.recipients, quote.invalid_recipients = parsed.valid, parsed.invalid
-        quote.schedule_at = schedule_at
         units = segments.count * len(parsed.valid)
         quote.quantity = max(units, 1)
         quote.charge = ceil_rupiah(price.price * units)
@@ -212,3 +230,41 @@ def order_quote(
     if quote.charge <= 0:
         raise OrderInvalid({"__all__": _("This order would cost nothing; it cannot be placed.")})
     return quote
+
+
+def _check_schedule(quote: Quote, schedule_at: datetime | None, now: datetime, errors: dict[str, str]) -> None:
+    if schedule_at is not None and not now < schedule_at <= now + MAX_SCHEDULE_AHEAD:
+        errors["schedule_at"] = _("The schedule must be in the next 30 days.")
+    quote.schedule_at = schedule_at
+
+
+def _quote_packets(quote: Quote, packets: list[tuple[str, str]], errors: dict[str, str]) -> None:
+    """The bulk API's packets: numbers already normalized, (number, text) pairs distinct, each text
+    priced by its own segments. Every text must be sendable; the first bad one names the problem."""
+    if not packets:
+        errors["recipients"] = _("Enter at least one number.")
+        return
+    if len(packets) > MAX_RECIPIENTS:
+        errors["recipients"] = _("At most %(n)s numbers per send.") % {"n": MAX_RECIPIENTS}
+        return
+    texts = [text.replace("\r\n", "\n") for _number, text in packets]
+    for text in texts:
+        if not text.strip():
+            errors["message"] = _("Write a message.")
+        elif len(text) > MAX_MESSAGE_CHARS:
+            errors["message"] = _("A message can have at most %(n)s characters.") % {"n": MAX_MESSAGE_CHARS}
+        elif not storable(text):
+            errors["message"] = _("The message contains a character that cannot be sent.")
+        else:
+            continue
+        return
+    counted = [count_segments(text) for text in texts]
+    quote.recipients = tuple(number for number, _text in packets)
+    quote.quantity = sum(c.count for c in counted)
+    if len(set(texts)) == 1:  # one text for everyone: an ordinary send
+        quote.message, quote.segments, quote.encoding = texts[0], counted[0].count, counted[0].encoding
+    else:
+        quote.messages = tuple(texts)
+        quote.recipient_segments = tuple(c.count for c in counted)
+        quote.segments = max(quote.recipient_segments)
+        quote.encoding = "UCS-2" if any(c.encoding == "UCS-2" for c in counted) else "GSM-7"

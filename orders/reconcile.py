@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from orders.models import Order
 from orders.services import order_transition
+from orders.submission import submissions_sweep
 from providers.adapters.errors import ProviderError
 from providers.adapters.types import Capability, Status, StatusResult
 from providers.models import Provider
 from providers.services import provider_adapter
 
 logger = logging.getLogger(__name__)
-STALE_SUBMITTING = timedelta(minutes=3)  # placement never finished (process died between commit and reply)
 MATCH_WINDOW = timedelta(minutes=30)
 
 
@@ -52,12 +52,9 @@ def _matches(order: Order, candidate: StatusResult) -> bool:
 def reconcile_unknown(now=None) -> ReconcileStats:
     now = now or timezone.now()
     stats = ReconcileStats()
-    for order in Order.objects.filter(status=Status.SUBMITTING, created_at__lt=now - STALE_SUBMITTING):
-        stats.stale += order_transition(
-            order,
-            to=Status.UNKNOWN,
-            reason="placement did not finish; checking upstream",
-        )
+    # A send interrupted midway becomes unknown here too; an accepted order still waiting in the queue was
+    # never sent, so it is left to the submitter however old it is.
+    stats.stale = submissions_sweep(now)["interrupted"]
     unknown: dict[int, list[Order]] = defaultdict(list)
     for order in Order.objects.filter(status=Status.UNKNOWN, external_id="").select_related("service").order_by("id"):
         unknown[order.provider_id].append(order)

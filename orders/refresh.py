@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from orders.models import Order
 from orders.services import order_apply_status, order_transition
+from orders.submission import release_connection
 from providers.adapters.errors import ProviderError, ProviderRejected
 from providers.adapters.types import Capability, ProductKind, Status
 from providers.models import Provider
@@ -111,7 +112,9 @@ def refresh_order(order: Order) -> int:
     if order.is_final or not order.external_id or order.kind == ProductKind.SMS:
         return 0
     try:
-        results = provider_adapter(order.provider).fetch_statuses([order.external_id])
+        adapter = provider_adapter(order.provider)
+        release_connection()  # the page's thread waits on the upstream without a database connection
+        results = adapter.fetch_statuses([order.external_id])
     except ProviderError:
         return 0
     for result in results:

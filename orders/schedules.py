@@ -17,6 +17,8 @@ class Declared:
 
 
 SCHEDULES = (
+    # Kicked after every accepted order too; the schedule catches a lost kick or an interrupted send.
+    Declared("submit accepted orders", "orders.tasks.submit_orders", 1),
     Declared("refresh active orders", "orders.tasks.refresh_orders", 1),
     Declared("expire OTP orders", "orders.tasks.expire_otp_orders", 1),
     Declared("SMS delivery reports", "orders.tasks.poll_sms_reports", 5),

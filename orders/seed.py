@@ -325,6 +325,7 @@ ORDER_COLUMNS = (
     "error",
     "source",
     "client_callback_url",
+    "submit_claim",
     "created_at",
     "updated_at",
     "finished_at",
@@ -354,7 +355,7 @@ DEPOSIT_COLUMNS = (
     "decision_note",
     "ledger_entry_id",
 )
-RECIPIENT_COLUMNS = ("order_id", "number", "external_id", "state", "code", "text", "updated_at")
+RECIPIENT_COLUMNS = ("order_id", "number", "message", "segments", "external_id", "state", "code", "text", "updated_at")
 EVENT_COLUMNS = ("order_id", "at", "from_status", "to_status", "reason", "actor_id")
 
 
@@ -620,7 +621,7 @@ class Seeder:
             for i, state in enumerate(states):
                 gateway_id = "" if state == REJECTED or not external_id else f"{external_id}-{i}"
                 code = DELIVERY_CODE.get(state, "10") if external_id else ""
-                recipients.append((order_id, "628" + digits(10), gateway_id, state, code, state, stamp))
+                recipients.append((order_id, "628" + digits(10), "", 0, gateway_id, state, code, state, stamp))
         updated = finished or (created + timedelta(seconds=min(age, rng.uniform(1, 600))))
         orders.append(
             (
@@ -651,6 +652,7 @@ class Seeder:
                 "",
                 error,
                 "api" if rng.random() < 0.35 else "web",
+                "",
                 "",
                 dt(created),
                 dt(updated),

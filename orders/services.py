@@ -1,8 +1,8 @@
 """Writes for orders: placement, status transitions, refunds and reseller actions.
 
-Money rules (ARCHITECTURE: Orders):
-- Placement charges the wallet and creates the order in one transaction; the upstream is called after
-  that commits. Rejected / never sent -> full refund; reply lost or garbled -> `unknown`, no refund.
+Money rules (ARCHITECTURE: Orders): acceptance (orders.placement) charges the wallet and creates the order
+in one transaction; submission (orders.submission) calls the upstream afterwards. Rejected / never sent ->
+full refund; reply lost or garbled -> `unknown`, no refund.
 - Every transition is a guarded UPDATE (`WHERE status = <the status we saw>`), so two workers applying
   the same news cannot both act; the refund in the same transaction is the ledger's single refund for the
   order (unique constraint), so nothing pays out twice.
@@ -20,20 +20,16 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.money import ZERO, floor_money
-from accounts.services import InsufficientBalance, wallet_debit, wallet_refund
-from orders.models import Order, OrderEvent, OrderRecipient, OrderStatus
-from orders.quotes import OrderInvalid, Quote, order_quote
+from accounts.services import wallet_refund
+from orders.models import Order, OrderEvent
 from providers.adapters.errors import (
     ProviderError,
     ProviderNotSupported,
     ProviderRejected,
-    ProviderUnavailable,
 )
 from providers.adapters.types import (
     Capability,
     DeliveryState,
-    OrderRequest,
-    PlacedOrder,
     ProductKind,
     Status,
     StatusResult,
@@ -50,159 +46,14 @@ class OrderActionError(Exception):
     """A reseller action the order's state or protocol does not allow; the message is for the reseller."""
 
 
-# --- placement -------------------------------------------------------------------------------------
-def order_place(user: User, *, source: str = "web", **request) -> Order:
-    """Validate, charge and submit an order. Raises OrderInvalid (nothing charged, nothing written)."""
-    quote = order_quote(user, **request)
-    order = _order_create(user, quote, source)
-    order_submit(order, quote.routes[1:])
-    return order
-
-
-def _order_create(user: User, quote: Quote, source: str) -> Order:
-    with transaction.atomic():
-        order = Order.objects.create(
-            user=user,
-            kind=quote.kind,
-            service=quote.service,
-            provider=quote.service.provider,
-            status=OrderStatus.SUBMITTING,
-            unit_price=quote.unit_price,
-            unit_cost=quote.unit_cost,
-            quantity=quote.quantity,
-            charge=quote.charge,
-            cost=quote.cost,
-            target=quote.target,
-            operator=quote.operator,
-            message=quote.message,
-            segments=quote.segments,
-            schedule_at=quote.schedule_at,
-            source=source,
-        )
-        try:
-            wallet_debit(  # no savepoint: any failure here rolls the whole order back
-                user=user,
-                amount=quote.charge,
-                order_id=order.pk,
-                reason=_("Order #%(id)s") % {"id": order.pk},
-                savepoint=False,
-            )
-        except InsufficientBalance as exc:
-            raise OrderInvalid({"__all__": str(exc)}) from exc  # rolls back the order row too
-        if quote.recipients:
-            OrderRecipient.objects.bulk_create(OrderRecipient(order=order, number=n) for n in quote.recipients)
-        OrderEvent.objects.create(order=order, to_status=OrderStatus.SUBMITTING, reason="placed")
-    return order
-
-
-def _request_for(order: Order) -> OrderRequest:
-    recipients = (
-        tuple(order.recipients.order_by("pk").values_list("number", flat=True)) if order.kind == ProductKind.SMS else ()
-    )
-    return OrderRequest(
-        kind=ProductKind(order.kind),
-        service_id=order.service.external_id,
-        quantity=order.quantity,
-        link=order.target if order.kind == ProductKind.SMM else "",
-        operator=order.operator or "any",
-        target=order.target if order.kind == ProductKind.PREPAID else "",
-        message=order.message,
-        recipients=recipients,
-        schedule=order.schedule_at,
-        reference=str(order.pk),
-    )
-
-
-def order_submit(order: Order, fallback_routes: list | None = None) -> Order:
-    """Send a `submitting` order upstream and record what happened. Never raises for upstream trouble."""
-    fallback_routes = list(fallback_routes or [])
-    while True:
-        try:
-            placed = provider_adapter(order.provider).place_order(_request_for(order))
-        except (ProviderRejected, ProviderUnavailable, ProviderNotSupported) as exc:
-            # Nothing happened upstream (refused, never sent, or the route cannot do it, e.g. a schedule
-            # on masking HTTP). An SMS send moves on to the next route of its type.
-            if order.kind == ProductKind.SMS and fallback_routes:
-                route = fallback_routes.pop(0)
-                _switch_route(order, route, reason=f"route {order.provider} refused: {exc}")
-                continue
-            logger.info("order %s refused upstream: %s", order.pk, exc)
-            if order.kind == ProductKind.SMS:
-                order.recipients.update(state=DeliveryState.REJECTED, text=str(exc)[:200])
-            order_transition(
-                order,
-                to=Status.FAILED,
-                reason=f"upstream refused: {exc}"[:300],
-                error=_user_message(exc),
-                raw_status=type(exc).__name__,
-            )
-            return order
-        except Exception as exc:  # lost reply, garbled reply or a bug: the order may exist upstream
-            logger.warning("order %s outcome unknown: %s", order.pk, exc, exc_info=not isinstance(exc, ProviderError))
-            order_transition(
-                order,
-                to=Status.UNKNOWN,
-                reason=f"outcome unknown: {exc}"[:300],
-                error=_("The provider did not confirm this order; we are checking it. You will not be charged twice."),
-                raw_status=type(exc).__name__,
-            )
-            return order
-        _apply_placed(order, placed)
-        return order
-
-
-def _switch_route(order: Order, route, *, reason: str) -> None:
-    Order.objects.filter(pk=order.pk, status=Status.SUBMITTING).update(
-        service=route, provider=route.provider, unit_cost=route.cost
-    )
-    order.service, order.provider, order.unit_cost = route, route.provider, route.cost
-    OrderEvent.objects.create(order=order, from_status=Status.SUBMITTING, to_status=Status.SUBMITTING, reason=reason)
-
-
-def _apply_placed(order: Order, placed: PlacedOrder) -> None:
-    fields: dict = {"external_id": placed.external_id[:100], "raw_status": placed.raw_status[:60]}
-    if placed.number:
-        fields["target"] = placed.number
-    if placed.voucher:
-        fields["voucher"] = placed.voucher[:255]
-    if placed.recipients:
-        _store_recipient_results(order, placed)
-    status = placed.status if placed.status not in (Status.SUBMITTING, Status.UNKNOWN) else Status.PENDING
-    if order.kind == ProductKind.SMS and status not in (Status.FAILED,):
-        status = Status.PROCESSING
-    order_transition(order, to=status, reason="accepted upstream", **fields)
-    if order.kind == ProductKind.SMS:
-        sms_settle(order)
-
-
-def _store_recipient_results(order: Order, placed: PlacedOrder) -> None:
-    by_number = {r.number: r for r in placed.recipients}
-    rows = list(order.recipients.all())
-    for row in rows:
-        result = by_number.get(row.number)
-        if result is None:
-            continue
-        row.external_id = result.external_id[:100]
-        row.state = result.state.value
-        row.code, row.text = result.code[:20], result.text[:200]
-    OrderRecipient.objects.bulk_update(rows, ["external_id", "state", "code", "text"], batch_size=500)
-
-
-def _user_message(exc: ProviderError) -> str:
-    if isinstance(exc, ProviderUnavailable):
-        return _("The provider could not be reached. Your balance has been refunded.")
-    return _("The provider refused the order (%(reason)s). Your balance has been refunded.") % {
-        "reason": exc.message[:150]
-    }
-
-
 # --- transitions and refunds -----------------------------------------------------------------------
 def refund_due(order: Order, to: Status) -> Decimal:
     """What the reseller gets back when `order` reaches `to` (uses the frozen prices on the order)."""
     if order.kind == ProductKind.SMS:
         if to.is_final:
-            rejected = order.recipients.filter(state=DeliveryState.REJECTED).count()
-            share = floor_money(order.unit_price * order.segments * rejected)
+            # Each rejected packet's own parts (a bulk API send may give numbers different texts).
+            parts = order.recipients.filter(state=DeliveryState.REJECTED).values_list("segments", flat=True)
+            share = floor_money(order.unit_price * sum(p or order.segments for p in parts))
             return min(share, order.charge)
         return ZERO
     if to in (Status.CANCELED, Status.FAILED):
@@ -370,7 +221,7 @@ def order_resolve_placed(order: Order, external_id: str, *, actor: User) -> bool
     external_id = external_id.strip()
     if not external_id:
         raise OrderActionError(_("Enter the upstream order id."))
-    if order.status not in (Status.UNKNOWN, Status.SUBMITTING):
+    if order.status != Status.UNKNOWN:  # a `submitting` order is the submitter's, not the operator's
         raise OrderActionError(_("Only orders in 'unknown' can be resolved."))
     return order_transition(
         order,
@@ -384,7 +235,7 @@ def order_resolve_placed(order: Order, external_id: str, *, actor: User) -> bool
 
 def order_resolve_failed(order: Order, *, actor: User, note: str = "") -> bool:
     """An operator established the order never happened upstream: fail it and refund in full."""
-    if order.status not in (Status.UNKNOWN, Status.SUBMITTING):
+    if order.status != Status.UNKNOWN:
         raise OrderActionError(_("Only orders in 'unknown' can be resolved."))
     if order.kind == ProductKind.SMS:
         order.recipients.update(state=DeliveryState.REJECTED, text="resolved as failed")

@@ -17,6 +17,22 @@ def refresh_orders() -> str:
     return f"{stats}; {applied} delivery reports applied"
 
 
+def submit_orders() -> str:
+    """Send accepted orders upstream (orders.submitter); first settle orders nobody is sending."""
+    from orders.submission import submissions_sweep
+    from orders.submitter import submit_orders as run
+
+    swept = submissions_sweep()
+    stats = run()
+    return f"{stats}; {swept['interrupted']} interrupted sends marked unknown"
+
+
+def apply_callbacks() -> str:
+    from orders.delivery import callbacks_apply
+
+    return f"{callbacks_apply()} delivery reports applied"
+
+
 def expire_otp_orders() -> str:
     from orders.refresh import otp_expire
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from providers.adapters import get_adapter
 from providers.adapters.base import ProviderAdapter
 from providers.adapters.errors import ProviderError, ProviderNotSupported
+from providers.adapters.guard import GuardLimits, ProviderGuard, guard_for
 from providers.adapters.types import Capability, ProductKind, ProviderBalance, ProviderConfig
 from providers.crypto import decrypt_json, encrypt_json
 from providers.models import ROUTE_LABELS, SMS_ROUTES, Provider, Service
@@ -42,6 +43,24 @@ def provider_callback_url(provider: Provider) -> str:
     return f"{settings.PANEL_PUBLIC_URL}{path}"
 
 
+def _option_int(options: dict, name: str, default: int) -> int:
+    try:
+        value = int(options.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
+def provider_guard_limits(provider: Provider) -> GuardLimits:
+    """Bulkhead and breaker limits: the settings, or the provider's own options where the operator set them."""
+    options = provider.options if isinstance(provider.options, dict) else {}
+    return GuardLimits(
+        max_in_flight=_option_int(options, "max_in_flight", settings.PROVIDER_MAX_IN_FLIGHT),
+        failures=_option_int(options, "breaker_failures", settings.PROVIDER_BREAKER_FAILURES),
+        reset_seconds=float(_option_int(options, "breaker_reset_seconds", settings.PROVIDER_BREAKER_RESET_SECONDS)),
+    )
+
+
 def provider_config(provider: Provider) -> ProviderConfig:
     creds = provider_credentials(provider)
     return ProviderConfig(
@@ -55,6 +74,8 @@ def provider_config(provider: Provider) -> ProviderConfig:
         connect_timeout=settings.PROVIDER_CONNECT_TIMEOUT,
         read_timeout=settings.PROVIDER_READ_TIMEOUT,
         options=dict(provider.options or {}),
+        guard_key=f"provider:{provider.pk}" if provider.pk else "",
+        guard_limits=provider_guard_limits(provider),
     )
 
 
@@ -63,6 +84,11 @@ def provider_adapter(provider: Provider, **config_overrides) -> ProviderAdapter:
     if config_overrides:
         config = replace(config, **config_overrides)
     return get_adapter(provider.kind, config)
+
+
+def provider_guard(provider: Provider) -> ProviderGuard:
+    """The bulkhead and breaker this process keeps for `provider`."""
+    return guard_for(f"provider:{provider.pk}", provider.name, provider_guard_limits(provider))
 
 
 @transaction.atomic

@@ -73,3 +73,31 @@ def _no_sandbox_timer_outlives_its_test():
     from providers.sandbox import dlr
 
     dlr.cancel_pending()
+
+
+@pytest.fixture(autouse=True)
+def _worker_inline(request, monkeypatch):
+    """The worker's stand-in: an accepted order is sent, and a stored delivery report applied, at once in
+    the caller's thread (the same services the worker runs, seeing the test's uncommitted data). Tests of
+    the queue itself are marked `worker_stopped` and see orders wait as they do in production."""
+    if not request.node.get_closest_marker("worker_stopped"):
+        worker_inline(monkeypatch)
+
+
+def worker_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Install the worker's stand-in (for module-scoped fixtures, which run before the autouse one)."""
+    from orders.delivery import callbacks_apply
+    from orders.submission import orders_submit_now
+
+    monkeypatch.setattr("orders.submission.submission_requested", orders_submit_now)
+    monkeypatch.setattr("orders.services_callbacks.callbacks_requested", callbacks_apply)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_provider_guards():
+    """Bulkheads and breakers are per process: one test's failing provider must not trip the next test."""
+    from providers.adapters.guard import reset_guards
+
+    reset_guards()
+    yield
+    reset_guards()

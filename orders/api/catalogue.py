@@ -27,6 +27,7 @@ from accounts.models import User
 from orders.models import Order
 from orders.quotes import user_tier
 from orders.services import order_apply_status
+from orders.submission import release_connection
 from providers.adapters.errors import ProviderError
 from providers.adapters.types import ProductKind, Status
 from providers.models import Provider, Service, ServicePrice
@@ -143,7 +144,9 @@ def refresh_if_stale(orders: Iterable[Order]) -> None:
             due[order.provider_id].append(order)
     for provider_id, group in due.items():
         try:
-            results = provider_adapter(group[0].provider).fetch_statuses([o.external_id for o in group])
+            adapter = provider_adapter(group[0].provider)
+            release_connection()  # the request's thread waits on the upstream without a database connection
+            results = adapter.fetch_statuses([o.external_id for o in group])
             by_id = {result.external_id: result for result in results}
             for order in group:
                 result = by_id.get(order.external_id)

@@ -15,8 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import InsufficientBalance
 from orders.models import Order
+from orders.placement import order_place
 from orders.quotes import OrderInvalid, in_cutoff
-from orders.services import order_place
 from providers.adapters.types import ProductKind, Status
 from providers.models import Service
 
@@ -149,9 +149,8 @@ def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
         if "target" in exc.errors:
             return error(400, "Invalid destination number.")
         return error(400, "Product is out of stock." if "service" in exc.errors else "Invalid request.")
-    if order.status == Status.FAILED:  # refused upstream: nothing happened, the charge is back
-        return error(400, "Transaction failed, balance refunded.")
-    return ok(_transaction(order, with_times=False), ORDER_THANKS)
+    return ok(  # accepted: `waiting` until the worker has handed it to the provider
+_transaction(order, with_times=False), ORDER_THANKS)
 
 
 def _status(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:

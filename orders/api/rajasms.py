@@ -1,16 +1,19 @@
 """RajaSMS-compatible JSON API (provider-docs 002 with the corrected shapes of provider-docs/README.md):
 `POST /sms/api_sms_{reguler,masking,otp}_send_json.php` and `POST /sms/api_sms_{...}_balance_json.php`.
 
-A send becomes one SMS order per distinct (message, sendingdatetime) in the request, of the SMS type
-named by the path, at the reseller's price. Each packet is answered in request order with its own
-`sendingstatus`; `sendingid` is the panel's recipient id, the one the delivery callbacks (sent to the
-request's `callbackurl` by orders.forwarding) carry.
+A send becomes one SMS order per distinct `sendingdatetime` in the request (each packet keeps its own
+text), of the SMS type named by the path, at the reseller's price. It is all or nothing: a request with
+any invalid packet places nothing (globalstatus 20, each bad packet with its own code, the others 90
+"Not sent"), and the orders of a valid one are charged in one transaction. The reply goes out at once;
+the worker sends the packets to the gateway. Each packet is answered in request order; `sendingid` is the
+panel's recipient id, the one the delivery callbacks (sent to the request's `callbackurl` by
+orders.forwarding) carry.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,12 +26,9 @@ from accounts.models import User
 from accounts.selectors import balance_of
 from accounts.services import InsufficientBalance
 from orders import quotes
-from orders.forwarding import delivery_forward
-from orders.models import Order
-from orders.quotes import MAX_SCHEDULE_AHEAD, WIB, OrderInvalid
-from orders.services import order_place
+from orders.placement import orders_place
+from orders.quotes import MAX_SCHEDULE_AHEAD, WIB, OrderInvalid, storable
 from orders.sms import MAX_MESSAGE_CHARS, normalize_number
-from providers.adapters.types import DeliveryState
 
 from .catalogue import self_pointing_ids
 from .common import HTTP_STATUS, Reason, Refusal, amount_number, api_endpoint, authenticate, json_reply
@@ -45,6 +45,7 @@ MINIMUM_BALANCE = (80, "Minimum Balance")
 SYSTEM_ERROR = (90, "System Error")
 DUPLICATE = (90, "Duplicate message")
 BAD_SCHEDULE = (90, "Invalid sendingdatetime")
+NOT_SENT = (90, "Not sent: the request has invalid packets")
 
 _SEND_FAILURES = {
     Reason.AUTH: (30, "ApiKey not register"),
@@ -142,56 +143,51 @@ def _packet(number: str, sending_id: int, status: tuple[int, str], price: Any = 
 
 @dataclass
 class _Group:
-    """Packets that become one order: same message, same schedule."""
+    """Packets that become one order: the same schedule (each packet keeps its own text)."""
 
-    message: str
     schedule: datetime | None
-    slots: list[tuple[int, str]] = field(default_factory=list)  # (packet index, normalized number)
+    slots: list[tuple[int, str, str]] = field(default_factory=list)  # (packet index, number, text)
 
 
-def _place(user: User, route: str, group: _Group, callback: str, replies: list) -> None:
-    numbers = [number for _index, number in group.slots]
+def _refuse_all(groups: Iterable[_Group], replies: list, status: tuple[int, str]) -> None:
+    for group in groups:
+        for index, number, _text in group.slots:
+            replies[index] = _packet(number, 0, status)
+
+
+def _status_for(exc: OrderInvalid) -> tuple[int, str]:
+    if isinstance(exc.__cause__, InsufficientBalance):
+        return MINIMUM_BALANCE
+    if "message" in exc.errors:
+        return INVALID_MESSAGE
+    if "recipients" in exc.errors:
+        return INVALID_NUMBER
+    if "schedule_at" in exc.errors:
+        return BAD_SCHEDULE
+    return SYSTEM_ERROR
+
+
+def _place(user: User, route: str, groups: list[_Group], callback: str, replies: list) -> None:
+    """Accept every group as one order each, all in one transaction: charged together or not at all."""
+    requests = [
+        {
+            "kind": "sms",
+            "sms_type": route,
+            "packets": [(number, text) for _index, number, text in group.slots],
+            "schedule_at": group.schedule,
+        }
+        for group in groups
+    ]
     try:
-        order = order_place(
-            user,
-            kind="sms",
-            sms_type=route,
-            message=group.message,
-            recipients=numbers,
-            schedule_at=group.schedule,
-            source="api",
-        )
+        orders = orders_place(user, requests, source="api", callback_url=callback)
     except OrderInvalid as exc:
-        if isinstance(exc.__cause__, InsufficientBalance):
-            status = MINIMUM_BALANCE
-        elif "message" in exc.errors:
-            status = INVALID_MESSAGE
-        elif "recipients" in exc.errors:
-            status = INVALID_NUMBER
-        elif "schedule_at" in exc.errors:
-            status = BAD_SCHEDULE
-        else:
-            status = SYSTEM_ERROR
-        for index, number in group.slots:
-            replies[index] = _packet(number, 0, status)
+        _refuse_all(groups, replies, _status_for(exc))
         return
-    recipients = {r.number: r for r in order.recipients.all()}
-    if callback:
-        Order.objects.filter(pk=order.pk).update(client_callback_url=callback)
-        # Reports that arrived while the order was being placed were not forwarded yet.
-        early = [r.pk for r in recipients.values() if r.state not in (DeliveryState.QUEUED, DeliveryState.REJECTED)]
-        if early:
-            delivery_forward(early)
-    price = amount_number(order.unit_price * order.segments)
-    for index, number in group.slots:
-        row = recipients.get(number)
-        if row is None:
-            replies[index] = _packet(number, 0, SYSTEM_ERROR)
-        elif row.state == DeliveryState.REJECTED:  # refused upstream, not charged (refunded when settled)
-            status = {"60": INVALID_NUMBER, "70": INVALID_MESSAGE}.get(row.code, SYSTEM_ERROR)
-            replies[index] = _packet(number, 0, status)
-        else:
-            replies[index] = _packet(number, row.pk, SUCCESS, price)
+    for group, order in zip(groups, orders, strict=True):
+        rows = list(order.recipients.order_by("pk"))
+        for (index, number, _text), row in zip(group.slots, rows, strict=True):
+            parts = row.segments or order.segments
+            replies[index] = _packet(number, row.pk, SUCCESS, amount_number(order.unit_price * parts))
 
 
 def _route_usable(request: HttpRequest, route: str) -> bool:
@@ -216,39 +212,53 @@ def send(request: HttpRequest, route: str) -> HttpResponse:
 
     now = timezone.now()
     replies: list[dict[str, Any] | None] = [None] * len(packets)
-    groups: dict[tuple[str, datetime | None], _Group] = {}
+    groups: dict[datetime | None, _Group] = {}
     seen: set[tuple[str, str, datetime | None]] = set()
+    refused = False  # any invalid packet refuses the whole request: nothing is placed or charged
     for index, packet in enumerate(packets):
         raw_number = packet.get("number")
         if isinstance(raw_number, int) and not isinstance(raw_number, bool):
             raw_number = str(raw_number)
-        number = normalize_number(raw_number) if isinstance(raw_number, str) else None
+        number = normalize_number(raw_number) if isinstance(raw_number, str) and storable(raw_number) else None
         if number is None:
             replies[index] = _packet(raw_number if isinstance(raw_number, str) else "", 0, INVALID_NUMBER)
+            refused = True
             continue
         message = packet.get("message")
-        if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_CHARS:
+        if (
+            not isinstance(message, str)
+            or not message.strip()
+            or len(message) > MAX_MESSAGE_CHARS
+            or not storable(message)
+        ):
             replies[index] = _packet(number, 0, INVALID_MESSAGE)
+            refused = True
             continue
         message = message.replace("\r\n", "\n")
         schedule = _schedule(packet.get("sendingdatetime"), now)
         if schedule is False:
             replies[index] = _packet(number, 0, BAD_SCHEDULE)
+            refused = True
             continue
         if (number, message, schedule) in seen:
             replies[index] = _packet(number, 0, DUPLICATE)
+            refused = True
             continue
         seen.add((number, message, schedule))
-        groups.setdefault((message, schedule), _Group(message, schedule)).slots.append((index, number))
+        groups.setdefault(schedule, _Group(schedule)).slots.append((index, number, message))
 
-    usable = _route_usable(request, route) if groups else True
-    for group in groups.values():
-        if usable:
-            _place(user, route, group, callback, replies)
-        else:
-            for index, number in group.slots:
-                replies[index] = _packet(number, 0, SYSTEM_ERROR)
-    return json_reply({"sending_respon": [{"globalstatus": 10, "globalstatustext": "Success", "datapacket": replies}]})
+    if refused:
+        _refuse_all(groups.values(), replies, NOT_SENT)
+        return _global_reply(20, "Json Post Error", replies)
+    if not _route_usable(request, route):
+        _refuse_all(groups.values(), replies, SYSTEM_ERROR)
+    else:
+        _place(user, route, list(groups.values()), callback, replies)
+    return _global_reply(10, "Success", replies)
+
+
+def _global_reply(code: int, text: str, replies: list) -> HttpResponse:
+    return json_reply({"sending_respon": [{"globalstatus": code, "globalstatustext": text, "datapacket": replies}]})
 
 
 @api_endpoint(balance_fail)

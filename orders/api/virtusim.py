@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from accounts.models import User
 from accounts.services import InsufficientBalance
 from orders.models import Order
+from orders.placement import order_place
 from orders.quotes import OTP_OPERATORS, OrderInvalid
-from orders.services import OrderActionError, order_action, order_place
+from orders.services import OrderActionError, order_action
 from providers.adapters.types import ProductKind, Status
 
 from .catalogue import find_service, own_order, refresh_if_stale, sellable

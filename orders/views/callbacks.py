@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from orders.delivery import callbacks_apply
+from orders import services_callbacks
 from orders.services_callbacks import callback_record
 from providers.adapters.errors import CallbackInvalid
 from providers.models import Provider
@@ -34,9 +34,6 @@ def provider_callback(request: HttpRequest, provider_id: int, token: str) -> Htt
     except CallbackInvalid as exc:
         logger.warning("callback for %s refused: %s", provider, exc)
         return HttpResponseBadRequest(f"invalid callback: {exc}", content_type="text/plain")
-    callback_record(provider, reports)
-    try:
-        callbacks_apply()
-    except Exception:  # recorded already: the worker applies it on its next tick
-        logger.exception("applying callbacks for %s failed; left for the worker", provider)
+    callback_record(provider, reports)  # stored once (idempotent); the worker applies it
+    services_callbacks.callbacks_requested()
     return HttpResponse("OK", content_type="text/plain")

@@ -32,6 +32,7 @@ from accounts.selectors import balance_of
 from accounts.views import cursor, month_range, optional_url, reseller_required
 from orders.forms import OPERATOR_LABELS, ORDER_FORMS, OrderForm
 from orders.models import Order, OrderEvent, OrderKind, OrderStatus
+from orders.placement import order_place
 from orders.quotes import OrderInvalid, Quote, in_cutoff, order_quote, user_tier
 from orders.refresh import refresh_order
 from orders.selectors import (
@@ -47,7 +48,7 @@ from orders.selectors import (
     sms_catalogue,
     with_product_names,
 )
-from orders.services import OrderActionError, allowed_actions, order_action, order_place
+from orders.services import OrderActionError, allowed_actions, order_action
 from orders.sms import count_segments, parse_recipients
 from providers.adapters.types import ProductKind
 from providers.models import Service
@@ -301,6 +302,12 @@ def order_place_view(request: HttpRequest, kind: str) -> HttpResponse:
     request.session[PLACED_KEY] = dict(list({**placed, token: order.pk}.items())[-MAX_TOKENS:])
     if order.status == OrderStatus.FAILED:
         messages.warning(request, order.error or _("The order failed. Your balance has been refunded."))
+    elif order.status == OrderStatus.SUBMITTING:
+        messages.success(
+            request,
+            _("Order #%(id)s accepted; %(charge)s charged. It is being sent to the provider.")
+            % {"id": order.pk, "charge": format_rupiah(order.charge)},
+        )
     else:
         messages.success(
             request,

@@ -25,6 +25,7 @@ from .errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
+from .guard import ProviderGuard, guard_for
 from .types import (
     ActionResult,
     Capability,
@@ -315,6 +316,12 @@ class ProviderAdapter:
     def _timeout(self) -> tuple[float, float]:
         return (self.config.connect_timeout, self.config.read_timeout)
 
+    @property
+    def guard(self) -> ProviderGuard:
+        """This provider's bulkhead and breaker in this process (providers.adapters.guard)."""
+        config = self.config
+        return guard_for(config.guard_key or f"url:{config.base_url}", self.label, config.guard_limits)
+
     def request(
         self,
         method: str,
@@ -325,11 +332,36 @@ class ProviderAdapter:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """Send one request with timeouts and map transport failures onto the error hierarchy.
+        """Send one request with timeouts, through the provider's guard, and map transport failures onto
+        the error hierarchy. A full bulkhead or an open breaker raises before anything is sent.
 
         HTTP status is not judged here: vendors put JSON errors on 4xx/5xx alike, so the caller
         decides after looking at the body (see `parse_json`).
         """
+        guard = self.guard
+        if guard.holds():  # the caller took the slot already (e.g. before charging an OTP order)
+            return self._guarded(guard, method, url, params, data, json_body, headers)
+        with guard.slot():
+            return self._guarded(guard, method, url, params, data, json_body, headers)
+
+    def _guarded(self, guard: ProviderGuard, method: str, url: str, *args: Any) -> requests.Response:
+        try:
+            response = self._transmit(method, url, *args)
+        except (ProviderUnavailable, ProviderOutcomeUnknown):
+            guard.record(ok=False)
+            raise
+        guard.record(ok=response.status_code < 500)
+        return response
+
+    def _transmit(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        data: Mapping[str, Any] | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> requests.Response:
         started = time.monotonic()
         try:
             response = self.session.request(

@@ -40,6 +40,19 @@ class ProviderUnavailable(ProviderError):
     """The request never reached the vendor."""
 
 
+class ProviderBusy(ProviderUnavailable):
+    """Not sent: this process already has as many calls in flight to the provider as it allows (bulkhead)."""
+
+
+class ProviderCircuitOpen(ProviderUnavailable):
+    """Not sent: the provider failed repeatedly just now, so calls are refused until it recovers (breaker)."""
+
+
+def held_back(exc: BaseException) -> bool:
+    """Refused by the panel's own guard, not by the provider: worth trying again later."""
+    return isinstance(exc, ProviderBusy | ProviderCircuitOpen)
+
+
 class ProviderOutcomeUnknown(ProviderError):
     """The request was sent but its reply was lost: the effect upstream is unknown."""
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from .guard import GuardLimits
+
 
 class ProductKind(StrEnum):
     OTP = "otp"
@@ -80,6 +82,8 @@ class ProviderConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 25.0
     options: Mapping[str, Any] = field(default_factory=dict)  # per-kind switches, e.g. smm_v2 "extended"
+    guard_key: str = ""  # which bulkhead and breaker this provider's calls share ("" = one per base URL)
+    guard_limits: GuardLimits = field(default_factory=GuardLimits)
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,13 @@ class OrderRequest:
     target: str = ""  # prepaid data_no
     message: str = ""  # SMS
     recipients: tuple[str, ...] = ()  # SMS, normalized 62...
+    messages: tuple[str, ...] = ()  # SMS: one per recipient when they differ (a bulk API send); else `message`
     schedule: datetime | None = None  # SMS sendingdatetime (aware; adapters format in WIB)
     reference: str = ""  # the panel's own order id, for logs
+
+    def message_for(self, index: int) -> str:
+        """The text for recipient `index`."""
+        return self.messages[index] if self.messages else self.message
 
 
 @dataclass(frozen=True)

@@ -106,9 +106,11 @@ def test_enqueue_is_deferred_to_commit_and_never_raises(
     delivery_forward(ids)  # a database error while looking is swallowed too
 
 
-def test_a_report_arriving_during_placement_is_forwarded(api, api_user, catalogue, upstream, monkeypatch):
+def test_a_state_in_the_send_reply_is_forwarded(api, api_user, catalogue, upstream, monkeypatch):
+    """The API answered "accepted" before the worker sent the packets: whatever the gateway's reply already
+    says of a packet (here: delivered) reaches the reseller's callbackurl."""
     forwarded = []
-    monkeypatch.setattr("orders.api.rajasms.delivery_forward", forwarded.append)
+    monkeypatch.setattr("orders.submission.delivery_forward", forwarded.append)
     from providers.adapters.types import DeliveryState, PlacedOrder, RecipientResult, Status
 
     upstream.place.append(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.selectors import balance_of, ledger_violations
 from accounts.services import apikey_revoke, apikey_rotate
 from orders.models import Order
-from orders.services import order_place
+from orders.placement import order_place
 from providers.adapters.errors import ProviderRejected
 from providers.adapters.types import Status
 from tests.api.conftest import START
@@ -146,14 +146,14 @@ def test_order_out_of_stock_in_cutoff_and_without_balance(api, api_user, make_re
     assert not Order.objects.exists()
 
 
-def test_order_refused_upstream(api, api_user, catalogue, upstream):
+def test_order_refused_upstream_fails_and_refunds(api, api_user, catalogue, upstream):
+    """The order is answered `waiting` before the provider is asked; its refusal then shows as failed."""
     upstream.place.append(ProviderRejected("Product is out of stock."))
-    refused(
-        api.osimesa(api_user, type="order", service=str(catalogue.prepaid.pk), data_no="081234567890"),
-        400,
-        "Transaction failed, balance refunded.",
-    )
+    reply = api.osimesa(api_user, type="order", service=str(catalogue.prepaid.pk), data_no="081234567890").json()
+    ref_id = reply["data"]["ref_id"]
     assert Order.objects.get().status == "failed" and balance_of(api_user.user) == START
+    status = api.osimesa(api_user, type="status", ref_id=ref_id).json()["data"][0]
+    assert (status["status"], status["note"]) == ("failed", "Transaction failed, balance refunded.")
 
 
 @pytest.mark.parametrize("type_", ["", "orders", "balance", "SERVICE"])

@@ -34,8 +34,6 @@ def test_send_answers_each_packet_in_request_order(api, api_user, catalogue, ups
     packets = [
         {"number": "081234567890", "message": MESSAGE, "sendingdatetime": ""},
         {"number": "+6281311112222", "message": MESSAGE, "sendingdatetime": ""},
-        {"number": "12345", "message": MESSAGE, "sendingdatetime": ""},
-        {"number": "6285711113333", "message": "", "sendingdatetime": ""},
         {"number": 6281511114444, "message": MESSAGE},
     ]
     reply = api.packets(send(api, api_user, packets))
@@ -46,22 +44,42 @@ def test_send_answers_each_packet_in_request_order(api, api_user, catalogue, ups
     assert [(p["number"], p["sendingstatus"], p["sendingstatustext"]) for p in reply] == [
         ("6281234567890", 10, "success"),
         ("6281311112222", 10, "success"),
-        ("12345", 60, "Invalid Number"),
-        ("6285711113333", 70, "Invalid Message"),
         ("6281511114444", 10, "success"),
     ]
-    assert [p["sendingid"] for p in reply] == [
-        recipients["6281234567890"].pk,
-        recipients["6281311112222"].pk,
-        0,
-        0,
-        recipients["6281511114444"].pk,
-    ]
-    assert [p["price"] for p in reply] == [int(price), int(price), 0, 0, int(price)]
+    assert [p["sendingid"] for p in reply] == [recipients[p["number"]].pk for p in reply]
+    assert [p["price"] for p in reply] == [int(price)] * 3
     assert (order.kind, order.source, order.message, order.status) == ("sms", "api", MESSAGE, "processing")
     assert order.charge == price * 3 and balance_of(api_user.user) == START - order.charge
     request = upstream.calls[0][2]
     assert request.service_id == "reguler" and len(request.recipients) == 3
+
+
+@pytest.mark.parametrize(
+    "bad, code",
+    [
+        ({"number": "12345", "message": MESSAGE}, (60, "Invalid Number")),
+        ({"number": "0812\x003456789", "message": MESSAGE}, (60, "Invalid Number")),
+        ({"number": "081234567899", "message": ""}, (70, "Invalid Message")),
+        ({"number": "081234567899", "message": "Halo\x00dunia"}, (70, "Invalid Message")),
+        ({"number": "081234567899", "message": "x" * 481}, (70, "Invalid Message")),
+        ({"number": "081234567890", "message": "satu"}, (90, "Duplicate message")),
+    ],
+)
+def test_one_invalid_packet_refuses_the_whole_send(api, api_user, catalogue, upstream, bad, code):
+    """All or nothing: a client that retries a partly refused send must not pay twice for the good part."""
+    packets = [
+        {"number": "081234567890", "message": "satu"},
+        {"number": "081234567891", "message": "dua"},  # another text: another packet of the same send
+        bad,
+    ]
+    response = send(api, api_user, packets)
+    respon = response.json()["sending_respon"][0]
+    assert (response.status_code, respon["globalstatus"], respon["globalstatustext"]) == (200, 20, "Json Post Error")
+    statuses = [(p["packet"]["sendingstatus"], p["packet"]["sendingstatustext"]) for p in respon["datapacket"]]
+    assert statuses == [(90, "Not sent: the request has invalid packets")] * 2 + [code]
+    assert {p["packet"]["sendingid"] for p in respon["datapacket"]} == {0}
+    assert not Order.objects.exists() and balance_of(api_user.user) == START and upstream.calls == []
+    assert ledger_violations() == []
 
 
 def test_price_counts_message_parts(api, api_user, catalogue, upstream):
@@ -71,34 +89,42 @@ def test_price_counts_message_parts(api, api_user, catalogue, upstream):
     assert Order.objects.get().segments == 2
 
 
-def test_distinct_messages_become_distinct_orders(api, api_user, catalogue, upstream):
+def test_distinct_messages_share_one_order_and_one_upstream_send(api, api_user, catalogue, upstream):
     packets = [
         {"number": "081234567890", "message": "satu"},
-        {"number": "081234567891", "message": "dua"},
-        {"number": "081234567892", "message": "satu"},
-        {"number": "081234567890", "message": "satu"},  # duplicate of the first
+        {"number": "081234567891", "message": "dua " + "x" * 200},  # two parts
+        {"number": "081234567890", "message": "tiga"},  # the same number with another text
     ]
     reply = api.packets(send(api, api_user, packets, route="masking"))
-    assert [p["sendingstatus"] for p in reply] == [10, 10, 10, 90]
-    assert reply[3]["sendingstatustext"] == "Duplicate message"
-    orders = list(Order.objects.order_by("pk"))
-    assert [(o.message, o.recipients.count()) for o in orders] == [("satu", 2), ("dua", 1)]
-    assert upstream.count("place") == 2
+    price = catalogue.price(catalogue.raja_routes["masking"], api_user.user)
+    one = int(price)
+    assert [(p["sendingstatus"], p["price"]) for p in reply] == [(10, one), (10, 2 * one), (10, one)]
+    order = Order.objects.get()
+    rows = list(order.recipients.order_by("pk").values_list("number", "message", "segments"))
+    long_text = "dua " + "x" * 200
+    assert rows == [("6281234567890", "satu", 1), ("6281234567891", long_text, 2), ("6281234567890", "tiga", 1)]
+    assert order.quantity == 4 and order.charge == price * 4
+    assert upstream.count("place") == 1
+    request = upstream.calls[0][2]
+    assert request.messages == ("satu", "dua " + "x" * 200, "tiga")
 
 
 def test_schedule_in_wib(api, api_user, catalogue, upstream):
     when = (datetime.now(WIB) + timedelta(days=1)).replace(microsecond=0)
-    far = datetime.now(WIB) + timedelta(days=45)
     packets = [
         {"number": "081234567890", "message": MESSAGE, "sendingdatetime": when.strftime("%Y-%m-%d %H:%M:%S")},
-        {"number": "081234567891", "message": MESSAGE, "sendingdatetime": far.strftime("%Y-%m-%d %H-%M-%S")},
         {"number": "081234567892", "message": MESSAGE, "sendingdatetime": "besok pagi"},  # unreadable: now
     ]
     reply = api.packets(send(api, api_user, packets))
-    assert [p["sendingstatus"] for p in reply] == [10, 90, 10]
-    assert reply[1]["sendingstatustext"] == "Invalid sendingdatetime"
+    assert [p["sendingstatus"] for p in reply] == [10, 10]
     scheduled, now = Order.objects.order_by("pk")
     assert scheduled.schedule_at == when and now.schedule_at is None
+    far = datetime.now(WIB) + timedelta(days=45)
+    packets = [{"number": "081234567891", "message": MESSAGE, "sendingdatetime": far.strftime("%Y-%m-%d %H-%M-%S")}]
+    respon = send(api, api_user, packets).json()["sending_respon"][0]
+    assert respon["globalstatus"] == 20
+    assert respon["datapacket"][0]["packet"]["sendingstatustext"] == "Invalid sendingdatetime"
+    assert Order.objects.count() == 2
 
 
 def test_callbackurl_is_kept_on_the_order(api, api_user, catalogue, upstream):
@@ -158,14 +184,24 @@ def test_packets_the_upstream_rejects_are_not_charged(api, api_user, catalogue, 
             [{"number": "081234567890", "message": MESSAGE}, {"number": "081234567891", "message": MESSAGE}],
         )
     )
-    assert [(p["sendingstatus"], p["price"] > 0) for p in reply] == [(10, True), (60, False)]
-    assert reply[1]["sendingid"] == 0
+    # Accepted before the gateway saw them; the refused packet is settled (and refunded) once all are final.
+    assert [p["sendingstatus"] for p in reply] == [10, 10]
+    order = Order.objects.get()
+    rejected = order.recipients.get(number="6281234567891")
+    assert (rejected.state, rejected.code) == ("rejected", "60")
+    order.recipients.exclude(pk=rejected.pk).update(state="delivered")
+    from orders.services import sms_settle
+
+    assert sms_settle(order)
+    order.refresh_from_db()
+    assert order.status == "partial" and order.refunded == order.charge / 2
+    assert balance_of(api_user.user) == START - order.charge + order.refunded and ledger_violations() == []
 
 
-def test_every_route_refusing_is_system_error_and_refunded(api, api_user, catalogue, upstream):
+def test_every_route_refusing_fails_and_refunds_after_acceptance(api, api_user, catalogue, upstream):
     upstream.place.append(ProviderRejected("Minimum Balance"))
     reply = api.packets(send(api, api_user, [{"number": "081234567890", "message": MESSAGE}]))
-    assert (reply[0]["sendingstatus"], reply[0]["sendingstatustext"]) == (90, "System Error")
+    assert reply[0]["sendingstatus"] == 10  # accepted; the worker's send is what the gateway refused
     order = Order.objects.get()
     assert order.status == "failed" and balance_of(api_user.user) == START and ledger_violations() == []
 

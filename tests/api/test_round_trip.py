@@ -28,8 +28,9 @@ from accounts.selectors import balance_of, ledger_violations
 from accounts.services import apikey_rotate
 from orders import quotes
 from orders.models import Order
+from orders.placement import order_place
 from orders.refresh import refresh_tick
-from orders.services import order_action, order_place
+from orders.services import order_action
 from orders.sms import count_segments
 from providers.models import Provider, Service
 from providers.pricing import price_for, pricing_refresh

@@ -115,11 +115,14 @@ def test_add_without_funds(api, make_reseller, catalogue, upstream):
     assert balance_of(poor) == 10
 
 
-def test_add_refused_upstream(api, api_user, catalogue, upstream):
+def test_add_refused_upstream_is_canceled_and_refunded(api, api_user, catalogue, upstream):
+    """`add` answers with the panel's id before the provider is asked; the provider's refusal then fails
+    the order with a full refund, which a shop script reads as Canceled."""
     upstream.place.append(ProviderRejected("Incorrect service ID"))
     reply = api.smm(api_user.key, action="add", service=str(catalogue.smm.pk), link="https://x.com/a", quantity="100")
-    assert "error" in reply.json()
+    order_id = reply.json()["order"]
     assert Order.objects.get().status == "failed" and balance_of(api_user.user) == START
+    assert api.smm(api_user.key, action="status", order=order_id).json()["status"] == "Canceled"
 
 
 def test_status_single(api, api_user, catalogue, upstream):

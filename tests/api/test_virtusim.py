@@ -192,7 +192,7 @@ def test_another_resellers_order_does_not_exist(api, api_user, other_user, catal
 
 
 def test_orders_of_other_kinds_are_not_visible(api, api_user, catalogue, upstream):
-    from orders.services import order_place
+    from orders.placement import order_place
 
     smm = order_place(api_user.user, kind="smm", service=catalogue.smm, link="https://instagram.com/x", quantity=100)
     fail(api.virtusim(api_user.key, action="status", id=smm.pk), "Pesanan tidak ditemukan")

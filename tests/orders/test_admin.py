@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.selectors import balance_of
 from orders.models import Order
-from orders.services import order_place
+from orders.placement import order_place
 from providers.adapters.errors import ProviderOutcomeUnknown
 from providers.adapters.types import Status
 

@@ -10,9 +10,9 @@ from accounts.models import LedgerEntry
 from accounts.selectors import balance_of, ledger_violations
 from orders.delivery import callbacks_apply
 from orders.models import CallbackEvent, Order
+from orders.placement import order_place
 from orders.quotes import OrderInvalid
 from orders.refresh import refresh_tick
-from orders.services import order_place
 from providers.adapters.types import Status
 from tests.helpers import requires_postgres
 

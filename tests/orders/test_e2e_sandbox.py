@@ -19,11 +19,12 @@ from django.utils import timezone
 from accounts.models import LedgerEntry
 from accounts.money import floor_money
 from accounts.selectors import balance_of, ledger_violations
-from orders import services
+from orders import submission
 from orders.delivery import callbacks_apply, reports_poll
 from orders.models import CallbackEvent, Order
+from orders.placement import order_place
 from orders.refresh import otp_expire, refresh_tick
-from orders.services import OrderActionError, order_action, order_place
+from orders.services import OrderActionError, order_action
 from providers.models import Service
 from providers.pricing import pricing_refresh
 from providers.sandbox import dlr, rules
@@ -293,13 +294,13 @@ def test_rajasms_report_that_beats_the_send_reply_is_not_lost(shop, buyer, monke
     account = shop.accounts["rajasms"]
     SandboxAccount.objects.filter(pk=account.pk).update(dlr_delay_seconds=0)
     monkeypatch.setattr(dlr, "_arm", lambda order_id, due: None)  # no timer thread: the test sends the report
-    store = services._store_recipient_results
+    store = submission._store_recipient_results
 
     def reply_arrives_after_the_report(order, placed):
         assert deliver_due_reports(account) == 1  # POSTed to /callbacks/... and recorded there
         store(order, placed)
 
-    monkeypatch.setattr(services, "_store_recipient_results", reply_arrives_after_the_report)
+    monkeypatch.setattr(submission, "_store_recipient_results", reply_arrives_after_the_report)
     order = order_place(buyer, **shop.sms_request("reguler", "081234567890"))
     assert CallbackEvent.objects.filter(provider=order.provider).count() == 1
     callbacks_apply()  # the worker's next tick

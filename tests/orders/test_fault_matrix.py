@@ -24,9 +24,10 @@ from accounts.models import LedgerEntry
 from accounts.selectors import balance_of, ledger_violations
 from orders.delivery import callbacks_apply, reports_poll
 from orders.models import Order, OrderEvent
+from orders.placement import order_place
 from orders.reconcile import reconcile_unknown
 from orders.refresh import otp_expire, refresh_tick
-from orders.services import OrderActionError, order_action, order_place, refund_due
+from orders.services import OrderActionError, order_action, refund_due
 from providers.adapters.types import Status
 from providers.sandbox.models import FaultScope, SandboxAccount, SandboxOrder
 from tests.orders.sandbox_shop import (

@@ -11,9 +11,10 @@ from accounts.money import floor_money
 from accounts.selectors import balance_of, ledger_violations
 from orders.delivery import callbacks_apply
 from orders.models import CallbackEvent, Order
+from orders.placement import order_place
 from orders.reconcile import reconcile_unknown
 from orders.refresh import otp_expire, refresh_tick
-from orders.services import OrderActionError, order_action, order_apply_status, order_place
+from orders.services import OrderActionError, order_action, order_apply_status
 from providers.adapters.errors import ProviderOutcomeUnknown, ProviderRejected
 from providers.adapters.types import DeliveryState, Status, StatusResult
 
@@ -273,9 +274,13 @@ def test_unknown_without_a_way_to_look_stays_for_operators(shop, upstream, buyer
     assert stats.left == 1 and order.status == "unknown" and order.refunded == 0
 
 
-def test_stale_submitting_becomes_unknown(shop, upstream, buyer):
+def test_interrupted_send_becomes_unknown_but_a_queued_order_waits(shop, upstream, buyer):
     order = place_smm(shop, buyer)
-    Order.objects.filter(pk=order.pk).update(status="submitting", created_at=timezone.now() - timedelta(minutes=10))
+    old = timezone.now() - timedelta(minutes=10)
+    Order.objects.filter(pk=order.pk).update(status="submitting", created_at=old)  # queued, never claimed
+    assert reconcile_unknown().stale == 0
+    assert Order.objects.get(pk=order.pk).status == "submitting"  # never sent: the submitter still owes it
+    Order.objects.filter(pk=order.pk).update(submit_claim="dead-worker", submit_claimed_at=old)
     assert reconcile_unknown().stale == 1
     assert Order.objects.get(pk=order.pk).status == "unknown"
 

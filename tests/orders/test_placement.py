@@ -8,8 +8,8 @@ from accounts.models import LedgerEntry
 from accounts.money import ceil_rupiah
 from accounts.selectors import balance_of, ledger_violations
 from orders.models import Order, OrderEvent
+from orders.placement import order_place
 from orders.quotes import OrderInvalid
-from orders.services import order_place
 from providers.adapters.errors import (
     ProviderBadResponse,
     ProviderNotSupported,
@@ -186,15 +186,45 @@ def test_out_of_stock_and_disabled_products_are_refused(shop, upstream, buyer):
     assert not Order.objects.exists()
 
 
-@pytest.mark.parametrize("kind", ["otp", "smm", "prepaid"])
-def test_placement_query_count(shop, upstream, buyer, kind, django_assert_num_queries):
-    """One price read; order + charge (one UPDATE … RETURNING, no savepoint) + event in one transaction;
-    the upstream's answer + event in a second. Guards the placement benchmark's hot path."""
-    fields = {
-        "otp": {"service": shop.otp},
-        "smm": {"service": shop.smm, "link": "https://instagram.com/tokoku", "quantity": 1000},
-        "prepaid": {"service": shop.prepaid, "target": "081211112222"},
-    }[kind]
+PLACE_FIELDS = {
+    "smm": lambda shop: {"service": shop.smm, "link": "https://instagram.com/tokoku", "quantity": 1000},
+    "prepaid": lambda shop: {"service": shop.prepaid, "target": "081211112222"},
+    "sms": lambda shop: {"sms_type": "reguler", "message": "Halo", "recipients": "081234567890\n081234567891"},
+}
+
+
+@pytest.mark.worker_stopped
+@pytest.mark.parametrize("kind", ["smm", "prepaid", "sms"])
+def test_acceptance_query_count(shop, upstream, buyer, kind, django_assert_num_queries):
+    """Acceptance is one price read and one transaction: order, charge (one UPDATE … RETURNING, no
+    savepoint), [recipients,] event. No upstream call and no second commit in the request. Guards the
+    placement benchmark's hot path."""
+    fields = PLACE_FIELDS[kind](shop)
     order_place(buyer, kind=kind, **fields)  # warm: the first order may create what later ones reuse
+    with django_assert_num_queries(9 if kind == "sms" else 7):  # with the test's SAVEPOINT + RELEASE
+        order = order_place(buyer, kind=kind, **fields)
+    assert order.status == "submitting" and upstream.calls == []
+
+
+def test_otp_placement_query_count(shop, upstream, buyer, django_assert_num_queries):
+    """OTP waits for its number: acceptance as above, then the upstream's answer + event in a second
+    transaction, all inside the provider's bulkhead slot."""
+    order_place(buyer, kind="otp", service=shop.otp)
     with django_assert_num_queries(11):
-        order_place(buyer, kind=kind, **fields)
+        order = order_place(buyer, kind="otp", service=shop.otp)
+    assert order.status == "pending" and order.target
+
+
+@pytest.mark.worker_stopped
+def test_submission_query_count(shop, upstream, buyer, django_assert_num_queries):
+    """The worker's side of one order: which providers wait, claim (UPDATE + read back), the upstream's
+    answer + event in one transaction."""
+    from orders.submitter import submit_pending
+
+    for _ in range(2):
+        order_place(buyer, kind="smm", **PLACE_FIELDS["smm"](shop))
+    submit_pending()  # warm
+    order_place(buyer, kind="smm", **PLACE_FIELDS["smm"](shop))
+    with django_assert_num_queries(8):
+        stats = submit_pending()
+    assert stats.outcomes == {"accepted": 1}

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
+from orders.placement import order_place
 from orders.schedules import PREFIX, SCHEDULES
-from orders.services import order_place
 from providers.adapters.types import Status
 
 pytestmark = pytest.mark.django_db

@@ -18,10 +18,11 @@ from accounts.selectors import balance_of, ledger_violations
 from accounts.services import wallet_credit
 from orders.delivery import callbacks_apply
 from orders.models import CallbackEvent, Order
+from orders.placement import order_place
 from orders.quotes import OrderInvalid
 from orders.reconcile import reconcile_unknown
 from orders.refresh import otp_expire, refresh_tick
-from orders.services import OrderActionError, order_action, order_place, order_resolve_failed
+from orders.services import OrderActionError, order_action, order_resolve_failed
 from providers.adapters.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from providers.adapters.types import Status
 

@@ -27,9 +27,9 @@ from django_q.models import Schedule, Success
 from accounts.models import LedgerEntry
 from accounts.selectors import ledger_violations
 from orders.models import Order
+from orders.placement import order_place
 from orders.schedules import PREFIX as SCHEDULE_PREFIX
 from orders.schedules import schedules_install
-from orders.services import order_place
 from providers.demo import sandbox_providers_ensure
 from providers.models import Provider, Service
 from providers.pricing import pricing_refresh

@@ -95,6 +95,7 @@ from providers.sandbox import dlr
 from providers.sandbox.models import SandboxAccount
 from providers.sandbox.services import DEMO_BALANCES
 from tests.api.helpers import Receiver, callback_receiver
+from tests.conftest import worker_inline
 from tests.orders.sandbox_shop import (
     LONG_DLR,
     MESSAGE,
@@ -904,7 +905,8 @@ def full_run(django_db_setup: None, django_db_blocker: Any, live_server: Any) ->
         mail.outbox = []
         settled = False
         try:
-            with production_logs(capture):
+            with production_logs(capture), pytest.MonkeyPatch.context() as patch:
+                worker_inline(patch)
                 try:
                     run_scenario(capture, live_server.url, settings)
                 finally:
@@ -939,7 +941,7 @@ def test_the_run_covered_the_panel_and_captured_its_output(full_run: Capture) ->
     upstream = [o.text for o in full_run.of_kind(UPSTREAM_LOG)]
     assert any(' django.server: "GET /sandbox/' in text for text in upstream)
     assert any(" django.request: Not Found" in line for line in lines)
-    assert any(" WARNING orders.services: order " in line for line in lines)  # an order's outcome unknown
+    assert any(" WARNING orders.submission: order " in line for line in lines)  # an order's outcome unknown
     assert len({s.group for s in full_run.secrets}) == 6
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.selectors import balance_of
 from orders.models import Order
-from orders.services import order_place
+from orders.placement import order_place
 from providers.adapters.errors import ProviderRejected
 from providers.adapters.types import Status
 from tests.web.conftest import age
