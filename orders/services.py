@@ -1,4 +1,4 @@
-"""Writes for orders: placement, status transitions, refunds and reseller actions.
+"""Writes for orders: status transitions, refunds, reseller actions and operator resolutions.
 
 Money rules (ARCHITECTURE: Orders): acceptance (orders.placement) charges the wallet and creates the order
 in one transaction; submission (orders.submission) calls the upstream afterwards. Rejected / never sent ->

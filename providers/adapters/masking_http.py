@@ -93,15 +93,15 @@ class MaskingHttpAdapter(ProviderAdapter):
             raise ValueError(f"at most {MAX_RECIPIENTS} recipients per send, got {len(numbers)}")
         if request.schedule is not None:
             raise ProviderNotSupported("scheduled sending is not supported by masking_http", provider=self.label)
-        first_id = self._send(numbers[0], request.message)
+        first_id = self._send(numbers[0], request.message_for(0))
         results = [RecipientResult(number=numbers[0], external_id=first_id, state=DeliveryState.QUEUED)]
-        results += self._send_rest(numbers[1:], request.message)
+        results += self._send_rest(numbers[1:], [request.message_for(i) for i in range(1, len(numbers))])
         return PlacedOrder(external_id=first_id, status=Status.PROCESSING, raw_status="", recipients=tuple(results))
 
-    def _send_rest(self, numbers: list[str], message: str) -> list[RecipientResult]:
+    def _send_rest(self, numbers: list[str], messages: list[str]) -> list[RecipientResult]:
         results: list[RecipientResult] = []
         streak = 0  # lost replies in a row
-        for index, number in enumerate(numbers):
+        for index, (number, message) in enumerate(zip(numbers, messages, strict=True)):
             try:
                 report_id = self._send(number, message)
             except ProviderRejected as exc:

@@ -74,9 +74,9 @@ class RajaSmsAdapter(ProviderAdapter):
         return f"{self.config.base_url.rstrip('/')}/sms/api_sms_{route}_{action}_json.php"
 
     def place_order(self, request: OrderRequest) -> PlacedOrder:
-        """One packet per recipient. Raises ProviderRejected when the gateway refuses the whole send
-        (a globalstatus other than 10, or every packet rejected): nothing was charged, so the caller
-        may try the next route."""
+        """One packet per recipient, each with its own text when the request has them. Raises
+        ProviderRejected when the gateway refuses the whole send (a globalstatus other than 10, or every
+        packet rejected): nothing was charged, so the caller may try the next route."""
         route = route_of(request.service_id)
         numbers = list(request.recipients)
         if not numbers:
@@ -87,7 +87,9 @@ class RajaSmsAdapter(ProviderAdapter):
         body = {
             "apikey": self.config.api_key,
             "callbackurl": self.config.callback_url,
-            "datapacket": [{"number": n, "message": request.message, "sendingdatetime": when} for n in numbers],
+            "datapacket": [
+                {"number": n, "message": request.message_for(i), "sendingdatetime": when} for i, n in enumerate(numbers)
+            ],
         }
         response = self.request("POST", self._url(route, "send"), json_body=body)
         with self.reading(response):

@@ -218,6 +218,23 @@ def test_more_than_1000_packets_is_maximum_data(api, api_user, catalogue, upstre
     assert not Order.objects.exists()
 
 
+@pytest.mark.worker_stopped
+def test_1000_distinct_messages_are_one_order_sent_in_one_gateway_request(api, api_user, catalogue, upstream):
+    packets = [{"number": f"0812{i:08d}", "message": f"Pesan {i} untuk Anda"} for i in range(1000)]
+    reply = api.packets(send(api, api_user, packets))
+    assert len(reply) == 1000 and {p["sendingstatus"] for p in reply} == {10}
+    assert upstream.calls == []  # answered before the gateway is asked
+    order = Order.objects.get()
+    assert order.status == "submitting" and order.recipients.count() == 1000
+    from orders.submitter import submit_pending
+
+    submit_pending()
+    assert upstream.count("place") == 1
+    request = upstream.calls[0][2]
+    assert len(request.recipients) == 1000 and request.messages[999] == "Pesan 999 untuk Anda"
+    assert ledger_violations() == []
+
+
 def test_1000_packets_are_fine(api, api_user, catalogue, upstream):
     packets = [{"number": f"0812{i:08d}", "message": "x" * 480} for i in range(1000)]
     reply = api.packets(send(api, api_user, packets))

@@ -55,3 +55,37 @@ def test_masking_callback_missing_fields_is_400(client: Client, masking_provider
 
 def test_callback_only_accepts_get_and_post(client: Client, raja_provider):
     assert client.put(path_of(raja_provider), "{}").status_code == 405
+
+
+@pytest.mark.worker_stopped
+def test_a_report_is_stored_and_answered_at_once_then_applied_by_the_worker(
+    client: Client, shop, upstream, buyer, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The callback view only stores the report and queues one task; the worker applies it. Before and
+    after the send's reply: a report for ids not stored yet waits for them (tests/orders/test_e2e_sandbox)."""
+    from orders.delivery import callbacks_apply
+    from orders.placement import order_place
+    from orders.submitter import submit_pending
+    from providers.adapters.rajasms import RajaSmsAdapter
+    from tests.orders.fakes import FakeAdapter
+
+    monkeypatch.setattr(FakeAdapter, "parse_callback", lambda self, *a: RajaSmsAdapter(self.config).parse_callback(*a))
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *a, **k: queued.append(func))
+    order = order_place(buyer, kind="sms", sms_type="reguler", message="Halo", recipients="081234567890")
+    body = json.dumps({"sendingid": "5000-0", "number": "6281234567890", "deliverystatus": 3})
+    url = path_of(order.provider)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, body, content_type="application/json").status_code == 200  # before the send
+    assert queued == ["orders.tasks.apply_callbacks"]
+    assert callbacks_apply() == 0  # no recipient has that id yet: the report waits
+    submit_pending()  # the send's reply stores the ids
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, body, content_type="application/json").status_code == 200  # a retry: stored once
+    assert CallbackEvent.objects.count() == 1
+    recipient = order.recipients.get()
+    assert recipient.state == "queued"  # nothing applied in the request
+    assert callbacks_apply() == 1
+    recipient.refresh_from_db()
+    order.refresh_from_db()
+    assert recipient.state == "delivered" and order.status == "completed"

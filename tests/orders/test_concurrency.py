@@ -40,11 +40,14 @@ def run_threads(n: int, work) -> list[object]:
     return results
 
 
-def test_fifty_threads_placing_for_a_balance_that_covers_ten(shop, upstream, make_reseller):
+@pytest.mark.parametrize("kind", ["smm", "otp"])
+def test_fifty_threads_placing_for_a_balance_that_covers_ten(shop, upstream, make_reseller, settings, kind):
+    settings.PROVIDER_MAX_IN_FLIGHT = 50  # the race is about money: let every OTP call through the bulkhead
+    fields = {"otp": {"service": shop.otp}, "smm": {"service": shop.smm, "link": "https://x.com/a", "quantity": 100}}
     probe = make_reseller("probe", deposit=100_000)
-    charge = order_place(probe, kind="otp", service=shop.otp).charge
+    charge = order_place(probe, kind=kind, **fields[kind]).charge
     buyer = make_reseller("rame", deposit=charge * 10)
-    results = run_threads(50, lambda i: order_place(buyer, kind="otp", service=shop.otp))
+    results = run_threads(50, lambda i: order_place(buyer, kind=kind, **fields[kind]))
     placed = [r for r in results if isinstance(r, Order)]
     refused = [r for r in results if isinstance(r, OrderInvalid)]
     assert len(placed) == 10, [r for r in results if not isinstance(r, Order | OrderInvalid)]

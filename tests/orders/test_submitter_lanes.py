@@ -16,12 +16,14 @@ from orders.submitter import submit_orders
 from providers.adapters.types import ProductKind
 from tests.helpers import requires_postgres
 from tests.orders.fakes import FakeAdapter
+from tests.orders.sandbox_shop import ensure_default_pricing
 
-pytestmark = [
-    requires_postgres,
-    pytest.mark.worker_stopped,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [requires_postgres, pytest.mark.worker_stopped, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _default_pricing(transactional_db):
+    ensure_default_pricing()  # the tiers and markup rules a flushed database lost
 
 
 def wait_until(check, seconds: float) -> bool:

@@ -53,6 +53,16 @@ def test_send_get_with_credentials_number_and_message(adapter, mocked):
     ]
 
 
+def test_each_recipient_gets_its_own_text(adapter, mocked):
+    text(mocked, SEND, "send_ok.txt")
+    text(mocked, SEND, "send_ok_2.txt")
+    adapter.place_order(sms("6281200000001", "6281200000002", messages=("satu", "dua")))
+    assert [(query(call)["hp"], query(call)["message"]) for call in mocked.calls] == [
+        ("6281200000001", "satu"),
+        ("6281200000002", "dua"),
+    ]
+
+
 def test_send_post_when_configured(mocked):
     adapter = make_adapter(KIND, options={"method": "POST"})
     fields = {**CREDENTIALS, "hp": "6281234567890", "message": "Halo 4821"}

@@ -57,6 +57,22 @@ def test_send_posts_the_json_packets_to_the_route(adapter, mocked, route):
     assert placed.recipients[0].price == Decimal(70)
 
 
+def test_each_packet_carries_its_own_text(adapter, mocked):
+    """A bulk API send: one request, each number with the text it was given."""
+    body = {
+        "apikey": API_KEY,
+        "callbackurl": CALLBACK_URL,
+        "datapacket": [
+            {"number": TWO[0], "message": "satu", "sendingdatetime": ""},
+            {"number": TWO[1], "message": "dua", "sendingdatetime": ""},
+        ],
+    }
+    reply(mocked, "send_ok.json", match=[matchers.json_params_matcher(body)])
+    placed = adapter.place_order(sms(*TWO, messages=("satu", "dua")))
+    assert [r.external_id for r in placed.recipients] == ["12345788", "9775454545"]
+    assert len(mocked.calls) == 1
+
+
 def test_schedule_is_sent_in_jakarta_time(adapter, mocked):
     reply(mocked, "send_ok.json")
     when = datetime(2025, 3, 1, 3, 30, tzinfo=UTC)
