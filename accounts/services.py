@@ -270,8 +270,8 @@ def apikey_revoke(user: User) -> None:
 
 def apikey_authenticate(plain: str | None) -> User | None:
     """The active reseller owning this key, or None. The hash comparison is constant-time."""
-    if not plain or len(plain) < 16 or len(plain) > 128:
-        return None
+    if not plain or len(plain) < 16 or len(plain) > 128 or not plain.isprintable():
+        return None  # (a NUL byte would also be refused by PostgreSQL in the lookup below)
     candidate = _hash_key(plain.strip())
     for key in ApiKey.objects.filter(prefix=plain.strip()[:8]).select_related("user"):
         if hmac.compare_digest(key.key_hash, candidate) and key.user.is_active:

@@ -129,7 +129,8 @@ def sms_routes_ensure(provider: Provider, cost: Decimal | None = None) -> list[S
             provider=provider,
             external_id=route,
             defaults={
-                "name": f"{ROUTE_LABELS[route]} ({provider.name})",
+                # The type alone: resellers see this name (CSV, API), and never the supplier behind a route.
+                "name": ROUTE_LABELS[route],
                 "category": ROUTE_LABELS[route],
                 "kind": ProductKind.SMS,
                 "cost": cost if cost is not None else DEFAULT_SMS_COST,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -19,10 +20,12 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
+from accounts.network import client_address
 from accounts.services import apikey_authenticate
 
 logger = logging.getLogger("orders.api")
@@ -129,6 +132,21 @@ def form_params(request: HttpRequest, fail: Fail) -> dict[str, str]:
         return {**request.GET.dict(), **request.POST.dict()}
     except (RequestDataTooBig, TooManyFieldsSent):
         raise Refusal(fail(Reason.TOO_LARGE)) from None
+    except (MultiPartParserError, UnreadablePostError, UnicodeDecodeError):  # e.g. multipart without a boundary
+        logger.info("downstream API %s: unreadable form body", request.path)
+        raise Refusal(fail(Reason.MALFORMED)) from None
+
+
+_ASCII_WHOLE = re.compile(r"[0-9]+")
+
+
+def ascii_int(raw: object, max_digits: int = 12) -> int | None:
+    """A whole number written in ASCII digits only. `str.isdigit()` also accepts "²" (which int() refuses)
+    and int() also reads Arabic-Indic or full-width digits: neither is a number in these protocols."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text or len(text) > max_digits or not _ASCII_WHOLE.fullmatch(text):
+        return None
+    return int(text)
 
 
 # --- authentication and rate limiting ---------------------------------------------------------------
@@ -157,32 +175,32 @@ def rate_limited(plain_key: str) -> bool:
     return _count(f"api:rate:{_key_digest(plain_key)}:{slot}", window) > setting("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
 
 
-def _client(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "-")
-
-
 def _auth_failures_exceeded(request: HttpRequest) -> bool:
     _window_seconds, slot = _window()
-    value = cache.get(f"api:authfail:{_client(request)}:{slot}") or 0
+    value = cache.get(f"api:authfail:{client_address(request)}:{slot}") or 0
     return value >= setting("API_AUTH_FAILURE_LIMIT", DEFAULT_AUTH_FAILURE_LIMIT)
 
 
 def _auth_failed(request: HttpRequest) -> None:
     window, slot = _window()
-    _count(f"api:authfail:{_client(request)}:{slot}", window)
+    _count(f"api:authfail:{client_address(request)}:{slot}", window)
 
 
 def authenticate(
     request: HttpRequest, key: object, fail: Fail, also: Callable[[User, str], bool] | None = None
 ) -> User:
-    """The active reseller owning `key` (compared in constant time by apikey_authenticate), after the
-    key's rate limit; `also(user, key)` is a further check (Osimesa's signature). Staff accounts cannot
-    use the API. Raises Refusal with AUTH or RATE_LIMITED."""
+    """The active reseller owning `key` (compared in constant time by apikey_authenticate); `also(user, key)`
+    is a further check (Osimesa's signature). Staff accounts cannot use the API. Raises Refusal with AUTH or
+    RATE_LIMITED.
+
+    A valid key is limited by its own rate only (API_RATE_LIMIT): other requests' failures never refuse it,
+    so nobody can lock honest clients out by sending wrong keys from their address (or, behind the proxy,
+    from anywhere). Wrong keys are counted per client address (accounts.network) and, past
+    API_AUTH_FAILURE_LIMIT in the window, answered RATE_LIMITED instead of AUTH: that slows down guessing
+    without touching anyone who has a key."""
     plain = key.strip() if isinstance(key, str) else ""
     if not plain:
         raise Refusal(fail(Reason.AUTH))
-    if rate_limited(plain) or _auth_failures_exceeded(request):
-        raise Refusal(fail(Reason.RATE_LIMITED))
     user = apikey_authenticate(plain)
     if (
         user is None
@@ -191,8 +209,11 @@ def authenticate(
         or not user.is_active
         or (also is not None and not also(user, plain))
     ):
+        limited = _auth_failures_exceeded(request)
         _auth_failed(request)
-        raise Refusal(fail(Reason.AUTH))
+        raise Refusal(fail(Reason.RATE_LIMITED if limited else Reason.AUTH))
+    if rate_limited(plain):
+        raise Refusal(fail(Reason.RATE_LIMITED))
     return user
 
 

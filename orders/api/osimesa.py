@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
 from accounts.services import InsufficientBalance
@@ -21,7 +22,7 @@ from providers.adapters.types import ProductKind, Status
 from providers.models import Service
 
 from .catalogue import find_service, own_order, refresh_if_stale, sellable
-from .common import Reason, amount_number, api_endpoint, authenticate, form_params, json_reply
+from .common import Reason, amount_number, api_endpoint, ascii_int, authenticate, form_params, json_reply
 
 MAX_LIMIT = 15
 ORDER_THANKS = "Thank you for purchasing the product, please wait for the transaction to be processed."
@@ -154,8 +155,8 @@ _transaction(order, with_times=False), ORDER_THANKS)
 
 
 def _status(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
-    raw_limit = p.get("limit", "").strip() or str(MAX_LIMIT)
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+    limit = ascii_int(p.get("limit", "").strip() or str(MAX_LIMIT))
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         return error(400, f"The limit must be between 1 and {MAX_LIMIT}.")
     ref_id = p.get("ref_id", "").strip()
     if ref_id:
@@ -167,7 +168,7 @@ def _status(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse
         orders = list(
             Order.objects.filter(user=user, kind=ProductKind.PREPAID)
             .select_related("service", "provider")
-            .order_by("-pk")[: int(raw_limit)]
+            .order_by("-pk")[:limit]
         )
     refresh_if_stale(orders)
     for order in orders:
@@ -195,3 +196,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     if handler is None:
         return error(400, "Invalid type.")
     return handler(request, user, p)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> HttpResponse:
+    return error(404, "Not found.")

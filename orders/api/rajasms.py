@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
 from accounts.selectors import balance_of
@@ -80,7 +81,7 @@ def balance_fail(reason: Reason) -> HttpResponse:
 def _json_body(request: HttpRequest, fail) -> dict[str, Any]:
     try:
         data = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: arrays nested 100,000 deep
         raise Refusal(fail(Reason.MALFORMED)) from None
     if not isinstance(data, dict):
         raise Refusal(fail(Reason.MALFORMED))
@@ -107,7 +108,7 @@ def _callback_url(value: object) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500 or not storable(url):
         return None
     return url
 
@@ -277,3 +278,8 @@ def balance(request: HttpRequest, route: str) -> HttpResponse:
             ]
         }
     )
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> HttpResponse:
+    return _global("sending_respon", 20, "Json Post Error", status=404)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
 from accounts.selectors import balance_of
@@ -22,7 +23,17 @@ from providers.adapters.types import Capability, ProductKind, Status
 from providers.services import provider_adapter
 
 from .catalogue import find_service, own_order, refresh_if_stale, sellable
-from .common import HTTP_STATUS, Reason, amount_text, api_endpoint, authenticate, bearer_token, form_params, json_reply
+from .common import (
+    HTTP_STATUS,
+    Reason,
+    amount_text,
+    api_endpoint,
+    ascii_int,
+    authenticate,
+    bearer_token,
+    form_params,
+    json_reply,
+)
 
 INVALID_KEY = "Invalid API key"
 INCORRECT_REQUEST = "Incorrect request"
@@ -79,11 +90,12 @@ def _ids(raw: str) -> list[str] | None:
 
 
 def _echo_id(raw: str) -> int | str:
-    return int(raw) if raw.isdigit() and len(raw) < 19 else raw
+    number = ascii_int(raw, max_digits=18)
+    return number if number is not None else raw
 
 
 def _orders(user: User, ids: list[str]) -> dict[str, Order]:
-    wanted = {raw: int(raw) for raw in ids if raw.isdigit() and len(raw) < 19}
+    wanted = {raw: number for raw in ids if (number := ascii_int(raw, max_digits=18)) is not None}
     found = {
         order.pk: order
         for order in Order.objects.filter(user=user, kind=ProductKind.SMM, pk__in=set(wanted.values())).select_related(
@@ -131,9 +143,11 @@ def _add(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
     if not link:
         return error(INCORRECT_LINK)
     raw_quantity = p.get("quantity", "").strip()
-    if not raw_quantity.lstrip("-").isdigit() or len(raw_quantity) > 12:
+    quantity = ascii_int(raw_quantity.removeprefix("-"))
+    if quantity is None:
         return error(INCORRECT_REQUEST)
-    quantity = int(raw_quantity)
+    if raw_quantity.startswith("-"):
+        quantity = -quantity
     if quantity < service.min_qty:
         return error(f"Quantity less than minimal {service.min_qty}")
     if quantity > service.max_qty:
@@ -283,3 +297,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     if handler is None:
         return fail(Reason.MALFORMED)
     return handler(request, user, p)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> HttpResponse:
+    return error(INCORRECT_REQUEST, status=404)

@@ -19,4 +19,10 @@ urlpatterns = [
     re_path(rf"^sms/api_sms_{_ROUTE}_send_json\.php$", rajasms.send, name="rajasms_send"),
     re_path(rf"^sms/api_sms_{_ROUTE}_balance_json\.php$", rajasms.balance, name="rajasms_balance"),
     path("api/openapi.json", openapi.view, name="openapi"),
+    # Anything else under a protocol's prefix is answered in that protocol's error form (HTTP 404), not
+    # with the site's HTML page: a client that mistypes a path must still be able to read the answer.
+    re_path(r"^sms/", rajasms.not_found, name="rajasms_not_found"),
+    re_path(r"^api/v2/", smm_v2.not_found, name="smm_v2_not_found"),
+    re_path(r"^api/prepaid/", osimesa.not_found, name="osimesa_not_found"),
+    re_path(r"^api/", virtusim.not_found, name="api_not_found"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
 from accounts.services import InsufficientBalance
@@ -189,3 +190,9 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     if handler is None:
         return fail(Reason.MALFORMED)
     return handler(request, user, p)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> HttpResponse:
+    """Any other path under /api/: VirtuSIM's form, the one API whose paths end in `.php` like most clients'."""
+    return _failure(BAD_REQUEST, status=404)

@@ -114,7 +114,7 @@ class RajaSmsAdapter(ProviderAdapter):
             raise CallbackInvalid(f"RajaSMS delivery reports are POSTed as JSON, got {method}")
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CallbackInvalid("body is not JSON") from None
         items = payload if isinstance(payload, list) else [payload]
         if not items:

@@ -1,16 +1,18 @@
-"""Delivery-report callbacks, sent from daemon timer threads.
+"""Delivery-report callbacks, sent by a few daemon threads when they fall due.
 
 RajaSMS POSTs JSON to the request's `callbackurl`; masking_http GETs the account's registered
 `callback_url` with query parameters. Timers are armed after the order commits; a sweep on every
-SMS request re-arms reports whose timer was lost (restart) or was too far away to hold a thread for.
+SMS request re-arms reports whose timer was lost (restart) or was too far away to queue.
 A guarded claim (`pending` -> `sending`) makes sure each report is sent at most once. Nothing here
 ever raises into a request.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
+import time
 from datetime import datetime
 
 import requests
@@ -24,7 +26,7 @@ logger = logging.getLogger("providers.sandbox.dlr")
 
 TIMEOUT = (3.0, 5.0)  # connect, read
 MAX_TIMER_SECONDS = 3600  # later reports are left to the sweep
-_TIMERS: set[threading.Timer] = set()  # armed in this process, for cancel_pending()
+SENDERS = 8  # reports in flight at once from this process
 
 
 def payload(order: SandboxOrder) -> dict[str, str | int]:
@@ -95,26 +97,61 @@ def sweep(account: SandboxAccount, now: datetime) -> None:
         schedule(order_id, due)
 
 
+class _Sender:
+    """Due reports, sent by at most SENDERS threads of this process, earliest first. A gateway pushes its
+    reports from a few connections; a thread per report (1,000 at once for one bulk send) would instead
+    open 1,000 connections at the very server the panel runs on (`make demo`), overflowing its accept
+    queue and starving every page of that process."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[float, int]] = []  # (due, order id), a heap
+        self._ready = threading.Condition()
+        self._threads: list[threading.Thread] = []
+
+    def add(self, order_id: int, when: float) -> None:
+        with self._ready:
+            heapq.heappush(self._queue, (when, order_id))
+            self._ready.notify()
+            if len(self._threads) < SENDERS:
+                thread = threading.Thread(target=self._work, name="sandbox-dlr", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+
+    def clear(self) -> int:
+        with self._ready:
+            dropped = len(self._queue)
+            self._queue.clear()
+            return dropped
+
+    def _next(self) -> int:
+        with self._ready:
+            while True:
+                if self._queue:
+                    wait = self._queue[0][0] - time.time()
+                    if wait <= 0:
+                        return heapq.heappop(self._queue)[1]
+                    self._ready.wait(timeout=min(wait, 1.0))
+                else:
+                    self._ready.wait(timeout=1.0)
+
+    def _work(self) -> None:
+        while True:
+            _run(self._next())
+
+
+_sender = _Sender()
+
+
 def _arm(order_id: int, due: datetime) -> None:
-    delay = max(0.0, (due - timezone.now()).total_seconds())
-    if delay > MAX_TIMER_SECONDS:
+    if (due - timezone.now()).total_seconds() > MAX_TIMER_SECONDS:
         return
-    timer = threading.Timer(delay, _run, args=(order_id,))
-    timer.daemon = True
-    _TIMERS.add(timer)
-    timer.start()
+    _sender.add(order_id, due.timestamp())
 
 
 def cancel_pending() -> int:
-    """Cancel the timers not fired yet (tests call it between tests; their reports stay pending in the
-    database for the sweep). Returns how many were cancelled."""
-    cancelled = 0
-    for timer in list(_TIMERS):
-        _TIMERS.discard(timer)
-        if timer.is_alive() and not timer.finished.is_set():
-            timer.cancel()
-            cancelled += 1
-    return cancelled
+    """Drop the reports not sent yet (tests call it between tests; their reports stay pending in the
+    database for the sweep). Returns how many were dropped."""
+    return _sender.clear()
 
 
 def _run(order_id: int) -> None:

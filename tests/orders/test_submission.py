@@ -225,3 +225,19 @@ def test_a_trial_slot_left_without_a_call_is_given_back(shop, monkeypatch):
     with guard.slot():  # the trial is available again
         guard.record(ok=True)
     assert guard.state == CLOSED
+
+
+@pytest.mark.worker_stopped
+def test_the_command_sends_what_waits(shop, upstream, buyer, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    import orders.management.commands.orders_submit as command
+
+    monkeypatch.setattr(command, "submit_orders", lambda: submit_pending())  # in this thread: the test's data
+    place_smm(shop, buyer)
+    out = StringIO()
+    call_command("orders_submit", stdout=out)
+    assert out.getvalue().strip() == "1 accepted; 0 interrupted sends marked unknown"
+    assert upstream.count("place") == 1

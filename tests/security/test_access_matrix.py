@@ -86,9 +86,10 @@ class Cls(StrEnum):
     SANDBOX = "sandbox (only when SANDBOX_ENABLED, csrf-exempt by design)"
     ADMIN = "admin (operators only)"
     PUBLIC = "public"
+    PROTOCOL_404 = "any other path under a protocol's prefix (reads nothing, csrf-exempt by design)"
 
 
-CSRF_EXEMPT_BY_DESIGN = {Cls.API, Cls.CALLBACK, Cls.SANDBOX}
+CSRF_EXEMPT_BY_DESIGN = {Cls.API, Cls.CALLBACK, Cls.SANDBOX, Cls.PROTOCOL_404}
 GET = frozenset({"GET"})
 POST = frozenset({"POST"})
 GET_POST = frozenset({"GET", "POST"})
@@ -133,6 +134,12 @@ URLS: dict[str, Url] = {
     "set_language": Url("i18n/setlang/", Cls.PUBLIC, GET_POST),
     "healthz": Url("healthz", Cls.PUBLIC, GET_POST),  # any method; reads nothing but `SELECT 1`
     "api:openapi": Url("api/openapi.json", Cls.PUBLIC, GET),
+    # any other path under a protocol's prefix: a 404 in the protocol's form (csrf-exempt like the protocol's
+    # own paths, so a mistyped client POST gets the protocol's answer, not a CSRF page)
+    "api:rajasms_not_found": Url("sms/", Cls.PROTOCOL_404, GET_POST),
+    "api:smm_v2_not_found": Url("api/v2/", Cls.PROTOCOL_404, GET_POST),
+    "api:osimesa_not_found": Url("api/prepaid/", Cls.PROTOCOL_404, GET_POST),
+    "api:api_not_found": Url("api/", Cls.PROTOCOL_404, GET_POST),
     # --- machines
     "api:virtusim": Url("api/json.php", Cls.API, GET_POST),
     "api:smm_v2": Url("api/v2", Cls.API, POST),

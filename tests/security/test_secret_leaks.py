@@ -88,7 +88,7 @@ from requests.adapters import HTTPAdapter
 from accounts.models import ApiKey, DepositRequest, LedgerEntry, User
 from accounts.services import wallet_get
 from orders import tasks
-from orders.models import CallbackEvent, Order
+from orders.models import CallbackEvent, Order, OrderRecipient
 from panel.logging import MaskSecretsFilter
 from providers.models import Provider, Service
 from providers.sandbox import dlr
@@ -219,6 +219,7 @@ class Capture:
 
     outputs: list[Output] = field(default_factory=list)
     secrets: list[Secret] = field(default_factory=list)
+    suppliers: dict[str, str] = field(default_factory=dict)  # what resellers never see -> what it is
     seconds: float = 0.0
 
     def add(self, kind: str, where: str, text: str, allowed: Iterable[str] = ()) -> None:
@@ -909,6 +910,7 @@ def full_run(django_db_setup: None, django_db_blocker: Any, live_server: Any) ->
                 worker_inline(patch)
                 try:
                     run_scenario(capture, live_server.url, settings)
+                    capture.suppliers = collect_suppliers()
                 finally:
                     settled = hang_up(live_server)
         finally:
@@ -920,6 +922,22 @@ def full_run(django_db_setup: None, django_db_blocker: Any, live_server: Any) ->
     assert settled, "the live server still had request threads running after the run"
     capture.seconds = time.monotonic() - started
     return capture
+
+
+def collect_suppliers() -> dict[str, str]:
+    """Provider names, addresses and upstream ids of the run (read before the database is flushed).
+    Upstream ids shorter than 6 characters are left out: a bare "12" would match any number on a page."""
+    found: dict[str, str] = {}
+    for provider in Provider.objects.all():
+        found[provider.name] = f"provider name of {provider.kind}"
+        found[provider.base_url.split("://", 1)[-1].rstrip("/")] = f"address of {provider.name}"
+    for external_id, kind in Order.objects.exclude(external_id="").values_list("external_id", "kind"):
+        if len(external_id) >= 6:
+            found[external_id] = f"upstream id of a {kind} order"
+    for external_id in OrderRecipient.objects.exclude(external_id="").values_list("external_id", flat=True):
+        if len(external_id) >= 6:
+            found[external_id] = "upstream id of an SMS packet"
+    return found
 
 
 # --- the assertions -------------------------------------------------------------------------------------------
@@ -967,6 +985,19 @@ def test_no_django_key_leaks(full_run: Capture) -> None:
 
 def test_no_password_leaks(full_run: Capture) -> None:
     assert_no_leaks(full_run, PASSWORD)
+
+
+def test_resellers_never_see_a_supplier(full_run: Capture) -> None:
+    """No page, CSV, API reply, error message or forwarded report a reseller gets names a provider, its
+    address or an upstream order id."""
+    seen_by_resellers = [o for o in full_run.outputs if o.where.startswith("reseller ") or o.kind == "callback"]
+    assert len(seen_by_resellers) >= 50 and len(full_run.suppliers) >= 10
+    found = []
+    for output in seen_by_resellers:
+        for value, what in full_run.suppliers.items():
+            if re.search(rf"(?<![\w.]){re.escape(value)}(?![\w])", output.text):
+                found.append(f"{what} ({value!r}) in {output.kind} {output.where}")
+    assert found == []
 
 
 def test_the_scanner_catches_a_secret_the_configured_handler_prints() -> None:
