@@ -17,7 +17,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 
@@ -62,10 +62,10 @@ class HardeningMiddleware:
 
     @staticmethod
     def _expire_session(request: HttpRequest) -> None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        session = getattr(request, "session", None)
+        if session is None or SESSION_KEY not in session:  # nobody signed in (no user is loaded to tell)
             return
-        session, now = request.session, int(time.time())
+        now = int(time.time())
         since, seen = session.get(SINCE), session.get(SEEN)
         idle = settings.SESSION_IDLE_MINUTES * 60
         lifetime = settings.SESSION_LIFETIME_HOURS * 3600

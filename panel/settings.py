@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",  # django-csp 4.x asks for it: registers its system checks (old-style or unsafe CSP settings)
     "accounts",
     "providers",
     "providers.sandbox",
@@ -84,9 +86,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "panel.middleware.HardeningMiddleware",  # Permissions-Policy, session lifetimes, no key in login `next=`
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy header (policy under "# --- Security ---")
     # Last, as django-axes asks: it turns a lockout raised by the backend into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -167,7 +171,17 @@ AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+# Counted per client address as accounts.network reads it (X-Forwarded-For only from TRUSTED_PROXIES), so
+# an attacker's failures lock out the attacker's address for that username, never a reseller elsewhere.
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_address"
+# The TLS proxy (or load balancer) in front: only requests from these addresses may name the client's
+# address in X-Forwarded-For. Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network") from None
 
 # --- I18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
@@ -241,7 +255,30 @@ API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)
 API_AUTH_FAILURE_LIMIT = env.int("API_AUTH_FAILURE_LIMIT", default=30)
 
 # --- Security -------------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp 4.x) on every response: scripts, styles, fonts and fetches from this
+# origin only. No 'unsafe-inline' and no 'unsafe-eval': templates carry no inline script or style elements, no
+# style="..." and no on...= handlers (tests/web/test_csp.py scans them; the browser tests fail on any
+# violation Chromium reports). Images may also be data: URIs (no script can run from an image).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 SESSION_COOKIE_HTTPONLY = True
+# A web session ends after SESSION_IDLE_MINUTES without a request or SESSION_LIFETIME_HOURS after login
+# (panel/middleware.py), whichever comes first; the cookie lives no longer than the second.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
+SESSION_LIFETIME_HOURS = env.int("SESSION_LIFETIME_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_LIFETIME_HOURS * 3600
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -98,7 +98,7 @@ class ProviderAdmin(admin.ModelAdmin):
         if obj.last_balance is None:
             return "-"
         if obj.balance_is_low:
-            return format_html('<strong style="color:#b42318">{} ⚠</strong>', f"{obj.last_balance:,.0f}")
+            return format_html('<strong class="negative">{} ⚠</strong>', f"{obj.last_balance:,.0f}")
         return f"{obj.last_balance:,.0f}"
 
     def _each(self, request: HttpRequest, queryset, call, label: str) -> None:
@@ -393,7 +393,7 @@ class ServicePriceAdmin(admin.ModelAdmin):
     def margin(self, obj: ServicePrice) -> str:
         text = _margin_text(obj.price, obj.service.cost)
         if obj.price <= obj.service.cost:
-            return format_html('<strong style="color:#b42318">{}</strong>', text)
+            return format_html('<strong class="negative">{}</strong>', text)
         return text
 
     @admin.display(description=_("rule"), ordering="rule")

@@ -8,14 +8,19 @@ sandbox providers of every kind running on that same server and their clocks sho
   code, so DJANGO_ALLOW_ASYNC_UNSAFE is set while (and only while) the browser is open, and the browser
   tests are moved to the end of the run so that no other test runs with that loop around.
 - Screenshots (dashboard, an order form, an order page, at 375 px) go to test-artifacts/ (git-ignored).
+- The Content-Security-Policy (panel/settings.py) is on in every browser test: the `page` fixture records
+  the browser console and uncaught page errors, and a test whose page reported a CSP violation fails, even
+  if its own assertions passed. Chromium words them "Applying inline style violates the following Content
+  Security Policy directive ..." (older releases: "Refused to apply inline style because it violates ...").
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +83,45 @@ def browser() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+CSP_MARK = "content security policy"  # how Chromium words every violation it reports in the console
+
+
+@dataclass
+class BrowserConsole:
+    """What the browser said while a test ran: console messages (with Chromium's own reports, such as CSP
+    violations and failed loads) and uncaught exceptions of the page's scripts."""
+
+    tab: Any
+    messages: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def on_console(self, message: Any) -> None:
+        self.messages.append(f"[{message.type}] {self.tab.url}: {message.text}")
+
+    def on_page_error(self, error: Any) -> None:
+        self.page_errors.append(f"[pageerror] {self.tab.url}: {error}")
+
+    def settle(self) -> None:
+        """Let Playwright deliver the events the browser has already sent (they arrive between calls)."""
+        with contextlib.suppress(Exception):  # a closed page has nothing more to say
+            self.tab.wait_for_timeout(100)
+
+    def csp_violations(self) -> list[str]:
+        return [line for line in self.messages + self.page_errors if CSP_MARK in line.lower()]
+
+    def take_csp_violations(self) -> list[str]:
+        """The violations reported since the last call (for checking one page at a time)."""
+        self.settle()
+        found = self.csp_violations()
+        self.messages = [m for m in self.messages if m not in found]
+        self.page_errors = [e for e in self.page_errors if e not in found]
+        return found
+
+
 @pytest.fixture
 def page(browser, live_server, request) -> Iterator[Any]:
-    """A phone-sized page on the live server; a screenshot is kept when the test fails."""
+    """A phone-sized page on the live server; a screenshot is kept when the test fails, and the test
+    fails when the page reported a Content-Security-Policy violation (see pytest_runtest_makereport)."""
     context = browser.new_context(
         base_url=live_server.url,
         viewport=PHONE,
@@ -90,6 +131,10 @@ def page(browser, live_server, request) -> Iterator[Any]:
     )
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
+    console = BrowserConsole(tab)
+    tab.on("console", console.on_console)
+    tab.on("pageerror", console.on_page_error)
+    request.node.browser_console = console
     yield tab
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
@@ -98,12 +143,29 @@ def page(browser, live_server, request) -> Iterator[Any]:
     context.close()
 
 
+@pytest.fixture
+def browser_console(page, request) -> BrowserConsole:
+    """The console of the `page` fixture's tab (to check one page at a time)."""
+    return request.node.browser_console
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call":
-        item.rep_call = report
+    if report.when != "call":
+        return
+    console: BrowserConsole | None = getattr(item, "browser_console", None)
+    if console is not None:
+        console.settle()  # the page is still open here: the fixture's teardown comes after this report
+        violations = console.csp_violations()
+        if violations and report.passed:
+            report.outcome = "failed"
+            report.longrepr = "The page reported Content-Security-Policy violations:\n" + "\n".join(violations)
+        if report.failed:
+            lines = console.messages + console.page_errors
+            report.sections.append(("browser console", "\n".join(lines) or "(nothing)"))
+    item.rep_call = report
 
 
 @dataclass
