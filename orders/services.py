@@ -190,7 +190,7 @@ def order_action(user: User, order: Order, action: str) -> ActionOutcome:
             refill = adapter.refill(order.external_id)
             Order.objects.filter(pk=order.pk).update(refill_id=refill.refill_id[:100])
             order.refill_id = refill.refill_id
-            _note(order, _("Refill requested (#%(id)s).") % {"id": refill.refill_id}, user)
+            _note(order, _("Refill requested."), user)  # the provider's refill id stays with operators
             return ActionOutcome(True, _("Refill requested."))
         result = {"cancel": adapter.cancel, "resend": adapter.resend, "done": adapter.done}[action](order.external_id)
     except ProviderNotSupported as exc:

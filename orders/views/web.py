@@ -458,7 +458,7 @@ def event_label(event: OrderEvent, order: Order) -> str:
         if reason.startswith(prefix):
             return str(label)
     if event.from_status == event.to_status and event.actor_id and event.actor_id == order.user_id:
-        return reason  # the reseller's own request, written for them (e.g. "Refill requested (#12).")
+        return reason  # the reseller's own request, written for them (e.g. "Refill requested.")
     count = reason.removesuffix(" delivered")
     if count != reason and count.replace("/", "").isdigit():
         return _("%(count)s delivered") % {"count": count}

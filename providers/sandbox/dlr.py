@@ -112,6 +112,7 @@ class _Sender:
         with self._ready:
             heapq.heappush(self._queue, (when, order_id))
             self._ready.notify()
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
             if len(self._threads) < SENDERS:
                 thread = threading.Thread(target=self._work, name="sandbox-dlr", daemon=True)
                 self._threads.append(thread)
@@ -136,7 +137,11 @@ class _Sender:
 
     def _work(self) -> None:
         while True:
-            _run(self._next())
+            order_id = self._next()
+            try:
+                _run(order_id)
+            except Exception:  # e.g. closing a connection that is gone: this sender goes on with the next
+                logger.exception("sandbox DLR sender: report %s", order_id)
 
 
 _sender = _Sender()

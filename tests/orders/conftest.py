@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +13,9 @@ from providers.models import Provider, Service
 from providers.sync import catalogue_apply
 from tests.fake_shop import IG_FOLLOWERS, OTP_WHATSAPP, fake_providers
 from tests.orders.fakes import FakeUpstream, install
+
+_window = (datetime.now(ZoneInfo("Asia/Jakarta")) + timedelta(hours=6)).replace(minute=30, second=0, microsecond=0)
+CUTOFF_START, CUTOFF_END = _window.time(), (_window + timedelta(hours=1)).time()
 
 
 @dataclass
@@ -46,8 +50,9 @@ def shop(db) -> Shop:
             "pulsa / TELKOMSEL",
             ProductKind.PREPAID,
             Decimal("5500"),
-            cutoff_start=time(23, 30),
-            cutoff_end=time(0, 30),
+            # A daily window that crosses midnight, six hours from now: never the time the suite runs at.
+            cutoff_start=CUTOFF_START,
+            cutoff_end=CUTOFF_END,
         ),
     )
     from providers.pricing import pricing_refresh

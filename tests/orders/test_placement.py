@@ -161,17 +161,18 @@ def test_invalid_sms_requests(shop, upstream, buyer, fields, field):
 
 
 def test_prepaid_refused_in_cutoff_window(shop, upstream, buyer):
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
     from orders.quotes import order_quote
 
-    late = datetime(2026, 11, 21, 23, 45, tzinfo=ZoneInfo("Asia/Jakarta"))
+    start = shop.prepaid.cutoff_start
+    inside = datetime(2026, 11, 21, start.hour, 45, tzinfo=ZoneInfo("Asia/Jakarta"))
     with pytest.raises(OrderInvalid) as info:
-        order_quote(buyer, kind="prepaid", service=shop.prepaid, target="081211112222", now=late)
-    assert "23:30" in info.value.errors["service"]
-    noon = late.replace(hour=12)
-    assert order_quote(buyer, kind="prepaid", service=shop.prepaid, target="081211112222", now=noon).charge > 0
+        order_quote(buyer, kind="prepaid", service=shop.prepaid, target="081211112222", now=inside)
+    assert f"{start:%H:%M}" in info.value.errors["service"]
+    outside = inside - timedelta(hours=2)
+    assert order_quote(buyer, kind="prepaid", service=shop.prepaid, target="081211112222", now=outside).charge > 0
 
 
 def test_out_of_stock_and_disabled_products_are_refused(shop, upstream, buyer):
