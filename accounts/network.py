@@ -33,11 +33,13 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, netw
     return address is not None and any(address in network for network in networks)
 
 
-def client_address(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str | None:
+    """None when the request names no address at all (a request built in code, e.g. by force_login):
+    django-axes stores the address in an inet column, which takes no placeholder."""
     remote = str(request.META.get("REMOTE_ADDR") or "")
     networks = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
     if not networks or not _trusted(_ip(remote), networks):
-        return remote or "-"
+        return remote or None
     hops = [hop for hop in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if hop.strip()]
     for hop in reversed(hops):
         address = _ip(hop)
@@ -45,4 +47,4 @@ def client_address(request: HttpRequest) -> str:
             break  # a malformed entry: nothing before it can be trusted either
         if not _trusted(address, networks):
             return str(address)
-    return remote
+    return remote or None

@@ -1,10 +1,13 @@
-"""Races on PostgreSQL: many placements against one balance, and workers applying the same news."""
+"""Races on PostgreSQL: many placements against one balance, workers applying the same news, and the
+real submitter's lanes of threads per provider (a provider that hangs keeps only its own lane busy, and
+every accepted order is sent exactly once)."""
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from accounts.models import LedgerEntry
 from accounts.selectors import balance_of, ledger_violations
@@ -13,8 +16,10 @@ from orders.models import CallbackEvent, Order
 from orders.placement import order_place
 from orders.quotes import OrderInvalid
 from orders.refresh import refresh_tick
-from providers.adapters.types import Status
+from orders.submitter import submit_orders
+from providers.adapters.types import ProductKind, Status
 from tests.helpers import requires_postgres
+from tests.orders.fakes import FakeAdapter
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -84,4 +89,66 @@ def test_concurrent_callback_application_settles_once(shop, upstream, make_resel
     order.refresh_from_db()
     assert order.status == "completed"
     assert order.events.filter(to_status="completed").count() == 1
+    assert ledger_violations() == []
+
+
+# --- the submitter: a lane of threads per provider ---------------------------------------------------------
+def wait_until(check, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.worker_stopped
+def test_a_hanging_provider_keeps_only_its_own_lane_busy(shop, upstream, buyer, monkeypatch, settings):
+    settings.SUBMIT_CONCURRENCY = 4
+    release = threading.Event()
+    in_flight = {"now": 0, "most": 0}
+    lock = threading.Lock()
+    original = FakeAdapter.place_order
+
+    def place(self, request):
+        if request.kind == ProductKind.PREPAID:  # this provider hangs until the test lets it answer
+            with lock:
+                in_flight["now"] += 1
+                in_flight["most"] = max(in_flight["most"], in_flight["now"])
+            release.wait(30)
+            with lock:
+                in_flight["now"] -= 1
+        return original(self, request)
+
+    monkeypatch.setattr(FakeAdapter, "place_order", place)
+    slow = [order_place(buyer, kind="prepaid", service=shop.prepaid, target="081211112222") for _ in range(6)]
+    fast = [
+        order_place(buyer, kind="smm", service=shop.smm, link="https://instagram.com/tokoku", quantity=1000)
+        for _ in range(30)
+    ]
+    results = []
+
+    def run() -> None:
+        try:
+            results.append(submit_orders(budget=60, linger=0.5))
+        finally:
+            connections.close_all()
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    try:
+        fast_ids = [o.pk for o in fast]
+        assert wait_until(lambda: not Order.objects.filter(pk__in=fast_ids, status="submitting").exists(), 20)
+        assert Order.objects.filter(pk__in=fast_ids, status="pending").count() == 30
+        # The hanging provider's orders wait in its own lane, at most SUBMIT_CONCURRENCY at once.
+        assert Order.objects.filter(pk__in=[o.pk for o in slow], status="submitting").count() == 6
+        assert wait_until(lambda: in_flight["now"] == 4, 5)
+    finally:
+        release.set()
+        runner.join(60)
+    assert not runner.is_alive()
+    assert in_flight["most"] == 4
+    assert results[0].outcomes == {"accepted": 36}
+    assert Order.objects.filter(status="pending").count() == 36
+    assert upstream.count("place") == 36  # each order sent exactly once
     assert ledger_violations() == []

@@ -28,6 +28,7 @@ from orders.placement import order_place
 from orders.reconcile import reconcile_unknown
 from orders.refresh import otp_expire, refresh_tick
 from orders.services import OrderActionError, order_action, refund_due
+from orders.submitter import submit_pending
 from providers.adapters.guard import reset_guards
 from providers.adapters.types import Status
 from providers.sandbox.models import FaultScope, SandboxAccount, SandboxOrder
@@ -322,6 +323,7 @@ def test_seeded_random_fault_schedule(shop, buyer, caplog):
                 shop.set_fault(account, fault, rng.choice([FaultScope.STATUS, FaultScope.ALL]))
                 faulted.append(fault)
         with shop.fast_timeout(bool(SLOW_FAULTS.intersection(faulted))):
+            submit_pending()  # orders the breaker held back are sent when it lets them
             refresh_tick()
             reports_poll()
             callbacks_apply()
@@ -356,6 +358,7 @@ def test_seeded_random_fault_schedule(shop, buyer, caplog):
         shop.pass_time(step)
         age_orders(step)
         deliver_due_reports(shop.accounts["rajasms"])
+        submit_pending()
         callbacks_apply()
         refresh_tick()
         reports_poll()
