@@ -168,6 +168,8 @@ def _run_clients(mode: str, users: list[int], kinds: dict, warmup: float, second
 
 
 def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None:
+    from django.conf import settings
+
     from accounts.selectors import ledger_violations
     from accounts.services import reseller_create
     from bench.stub import install_stub_adapters
@@ -175,6 +177,9 @@ def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None
     from orders.seed import catalogue_ensure
 
     seconds, warmup, scale = (4, 1, 2) if quick else (15, 2, 10)
+    # The stub answers at once: let every client's OTP call through the provider's bulkhead (the guard is
+    # measured by the slowupstream group; here it would only turn the threads run's OTP orders away).
+    settings.PROVIDER_MAX_IN_FLIGHT = CLIENTS
     scratch = f"{prefix}_pgbench"
     create_database(scratch)
     try:

@@ -18,6 +18,7 @@ Figures:
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -177,8 +178,15 @@ class Visitor:
         self._thread.join()
 
     def p99(self) -> float:
+        return self.quantile(0.99)
+
+    def quantile(self, q: float) -> float:
         values = sorted(self.latencies)
-        return values[min(len(values) - 1, int(len(values) * 0.99))] if values else float("nan")
+        return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
+
+    def spread(self) -> str:
+        ms = [self.quantile(q) * 1000 for q in (0.5, 0.9, 0.99)] + [max(self.latencies or [0]) * 1000]
+        return "p50 {:.0f} / p90 {:.0f} / p99 {:.0f} / max {:.0f} ms over {} requests".format(*ms, len(self.latencies))
 
 
 def _burst(
@@ -193,7 +201,10 @@ def _burst(
 
     def client(key: str) -> None:
         session = requests.Session()
-        next_at = time.monotonic()
+        # Paced clients start at random points of their interval, as real ones do: in lockstep, 20 requests
+        # would land together every interval and every visitor in between would wait behind the lot.
+        next_at = time.monotonic() + random.uniform(0, interval)
+        time.sleep(max(next_at - time.monotonic(), 0))
         while time.monotonic() < end:
             with lock:
                 if limit is not None and answers["accepted"] >= limit:
@@ -284,7 +295,7 @@ def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None
             with Visitor(base) as idle:
                 time.sleep(seconds)
             idle_p99 = idle.p99()
-            report.note(f"/healthz idle: p99 {idle_p99 * 1000:.1f} ms over {len(idle.latencies)} requests")
+            report.note(f"/healthz idle: {idle.spread()}")
 
             # Capacity: 20 clients as fast as the server answers, 0 s then 3 s upstream.
             fast, fast_time = _burst(base, keys, min(seconds, 5), smm_add)
@@ -317,6 +328,7 @@ def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None
             with Visitor(base) as busy:
                 steady, steady_time = _burst(base, keys, seconds, smm_add, interval=0.5)
             report.note(f"{SLOW:g} s upstream, {CLIENTS} clients at 2 orders/s each: {dict(steady)}")
+            report.note(f"/healthz meanwhile: {busy.spread()}")
             report.add(
                 f"/healthz p99 while {CLIENTS} clients order 40/s from a {SLOW:g} s upstream",
                 busy.p99() * 1000,
@@ -346,6 +358,7 @@ def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None
             with Visitor(base) as during_otp:
                 otp, otp_time = _burst(base, keys, seconds, otp_order, interval=1.0)
             report.note(f"OTP with a {SLOW:g} s upstream: {dict(otp)} in {otp_time:.1f} s")
+            report.note(f"/healthz meanwhile: {during_otp.spread()}")
             report.add(
                 f"/healthz p99 while {CLIENTS} clients ask 1 OTP number/s each from a {SLOW:g} s upstream",
                 during_otp.p99() * 1000,

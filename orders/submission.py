@@ -48,9 +48,11 @@ INLINE = "inline-"  # claims of a request that sends its own order (OTP): nobody
 
 
 def release_connection() -> None:
-    """Give this thread's database connection back (to the pool, or closed) before a call that may take
-    seconds, so waiting threads never hold connections. Not inside a transaction, whose work it would end."""
-    if not connection.in_atomic_block:
+    """Give this thread's database connection back to the pool before a call that may take seconds, so
+    threads waiting on an upstream hold no connection (the web processes, deploy/gunicorn.conf.py). Without
+    a pool it keeps the connection: closing would mean a new one (a PostgreSQL backend) for every call.
+    Never inside a transaction, whose work it would end."""
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
         connection.close()
 
 
