@@ -204,12 +204,9 @@ def order_quote(
     else:  # SMS
         message = (message or "").replace("\r\n", "\n")
         segments = count_segments(message)
-        if not message.strip():
-            errors["message"] = _("Write a message.")
-        elif len(message) > MAX_MESSAGE_CHARS:
-            errors["message"] = _("A message can have at most %(n)s characters.") % {"n": MAX_MESSAGE_CHARS}
-        elif not storable(message):
-            errors["message"] = _("The message contains a character that cannot be sent.")
+        problem = _message_problem(message)
+        if problem:
+            errors["message"] = problem
         parsed = parse_recipients(recipients)
         if parsed.invalid:
             shown = ", ".join(parsed.invalid[:10]) + ("…" if len(parsed.invalid) > 10 else "")
@@ -232,6 +229,17 @@ def order_quote(
     return quote
 
 
+def _message_problem(text: str) -> str:
+    """Why an SMS text cannot be sent ("" when it can)."""
+    if not text.strip():
+        return _("Write a message.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        return _("A message can have at most %(n)s characters.") % {"n": MAX_MESSAGE_CHARS}
+    if not storable(text):
+        return _("The message contains a character that cannot be sent.")
+    return ""
+
+
 def _check_schedule(quote: Quote, schedule_at: datetime | None, now: datetime, errors: dict[str, str]) -> None:
     if schedule_at is not None and not now < schedule_at <= now + MAX_SCHEDULE_AHEAD:
         errors["schedule_at"] = _("The schedule must be in the next 30 days.")
@@ -248,15 +256,9 @@ def _quote_packets(quote: Quote, packets: list[tuple[str, str]], errors: dict[st
         errors["recipients"] = _("At most %(n)s numbers per send.") % {"n": MAX_RECIPIENTS}
         return
     texts = [text.replace("\r\n", "\n") for _number, text in packets]
-    for text in texts:
-        if not text.strip():
-            errors["message"] = _("Write a message.")
-        elif len(text) > MAX_MESSAGE_CHARS:
-            errors["message"] = _("A message can have at most %(n)s characters.") % {"n": MAX_MESSAGE_CHARS}
-        elif not storable(text):
-            errors["message"] = _("The message contains a character that cannot be sent.")
-        else:
-            continue
+    problem = next((p for p in map(_message_problem, texts) if p), "")
+    if problem:
+        errors["message"] = problem
         return
     counted = [count_segments(text) for text in texts]
     quote.recipients = tuple(number for number, _text in packets)
