@@ -111,6 +111,13 @@ def _providers_waiting() -> list[int]:
     )
 
 
+def _sendable() -> bool:
+    """Orders wait for a provider this process may call now. Those of a provider whose breaker is open are
+    left to the every-minute schedule, so a run never spins on them (nor queues the next run for them)."""
+    waiting = _providers_waiting()
+    return any(provider_guard(p).state != OPEN for p in Provider.objects.filter(pk__in=waiting))
+
+
 def _send(order_id: int, claim: str) -> str:
     """One order in a lane thread: its own database connection, closed (or given back to the pool) after."""
     try:
@@ -141,12 +148,12 @@ def submit_orders(budget: float | None = None, linger: float = LINGER_SECONDS) -
             _run(stats, holder, deadline, linger, lanes, in_flight)
             lease_release(holder)
             if time.monotonic() >= deadline:
-                if _providers_waiting():
+                if _sendable():
                     stats.again = True
                     kick(force=True)
                 break
             # Anything committed while this run was finishing? Take it, unless a newer run already has.
-            if not _providers_waiting() or not lease_acquire(holder):
+            if not _sendable() or not lease_acquire(holder):
                 break
     finally:
         for lane in lanes.values():
@@ -179,7 +186,9 @@ def _run(
                 )
                 state = provider_guard(provider).state
                 if state == OPEN:
-                    stats.outcomes[FAILED] += orders_give_up(provider_id, holder)
+                    given_up = orders_give_up(provider_id, holder)
+                    if given_up:
+                        stats.outcomes[FAILED] += given_up
                     continue
                 limit = 1 if state == HALF_OPEN else concurrency
                 free = limit - len(in_flight[provider_id])

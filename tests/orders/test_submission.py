@@ -241,3 +241,17 @@ def test_the_command_sends_what_waits(shop, upstream, buyer, monkeypatch):
     call_command("orders_submit", stdout=out)
     assert out.getvalue().strip() == "1 accepted; 0 interrupted sends marked unknown"
     assert upstream.count("place") == 1
+
+
+@pytest.mark.worker_stopped
+def test_a_run_does_not_spin_on_orders_an_open_breaker_holds(shop, upstream, buyer, monkeypatch):
+    """Orders of a provider whose breaker is open wait for the every-minute schedule: the run ends instead
+    of looping on them until its budget is spent, and queues no follow-up run for them."""
+    kicks = []
+    monkeypatch.setattr("orders.submitter.kick", lambda force=False: kicks.append(force))
+    order = place_smm(shop, buyer)
+    trip(order.provider)
+    stats = submit_orders(budget=0.5, linger=0.05)
+    assert (stats.again, kicks, stats.outcomes) == (False, [], {})
+    order.refresh_from_db()
+    assert order.status == "submitting" and upstream.calls == []
