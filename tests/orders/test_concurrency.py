@@ -3,7 +3,6 @@ real submitter's lanes of threads per provider (a provider that hangs keeps only
 every accepted order is sent exactly once)."""
 
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -20,6 +19,7 @@ from orders.submitter import submit_orders
 from providers.adapters.types import ProductKind, Status
 from tests.helpers import requires_postgres
 from tests.orders.fakes import FakeAdapter
+from tests.providers.e2e_helpers import wait_for
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -93,15 +93,6 @@ def test_concurrent_callback_application_settles_once(shop, upstream, make_resel
 
 
 # --- the submitter: a lane of threads per provider ---------------------------------------------------------
-def wait_until(check, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.worker_stopped
 def test_a_hanging_provider_keeps_only_its_own_lane_busy(shop, upstream, buyer, monkeypatch, settings):
     settings.SUBMIT_CONCURRENCY = 4
@@ -138,11 +129,11 @@ def test_a_hanging_provider_keeps_only_its_own_lane_busy(shop, upstream, buyer, 
     runner.start()
     try:
         fast_ids = [o.pk for o in fast]
-        assert wait_until(lambda: not Order.objects.filter(pk__in=fast_ids, status="submitting").exists(), 20)
+        assert wait_for(lambda: not Order.objects.filter(pk__in=fast_ids, status="submitting").exists(), 20)
         assert Order.objects.filter(pk__in=fast_ids, status="pending").count() == 30
         # The hanging provider's orders wait in its own lane, at most SUBMIT_CONCURRENCY at once.
         assert Order.objects.filter(pk__in=[o.pk for o in slow], status="submitting").count() == 6
-        assert wait_until(lambda: in_flight["now"] == 4, 5)
+        assert wait_for(lambda: in_flight["now"] == 4, 5)
     finally:
         release.set()
         runner.join(60)
