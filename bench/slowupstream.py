@@ -189,6 +189,11 @@ class Visitor:
         return "p50 {:.0f} / p90 {:.0f} / p99 {:.0f} / max {:.0f} ms over {} requests".format(*ms, len(self.latencies))
 
 
+def _healthz(report: Report, name: str, visitor: Visitor, idle_p99: float, **kwargs) -> None:
+    """/healthz p99 of `visitor` as a figure against the idle baseline (ratio target in kwargs, if any)."""
+    report.add(name, visitor.p99() * 1000, unit="ms", baseline=idle_p99 * 1000, baseline_label="idle", **kwargs)
+
+
 def _burst(
     base: str, keys: list[str], seconds: float, body, limit: int | None = None, interval: float = 0.0
 ) -> tuple[Counter, float]:
@@ -315,12 +320,11 @@ def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None
                 target=">= 0.8",
                 note=f"{CLIENTS} API clients as fast as answered, over HTTP, production server",
             )
-            report.add(
+            _healthz(
+                report,
                 "/healthz p99 while the server is saturated",
-                saturated.p99() * 1000,
-                unit="ms",
-                baseline=idle_p99 * 1000,
-                baseline_label="idle",
+                saturated,
+                idle_p99,
                 note="both cores busy with the clients, the server, PostgreSQL and the worker: CPU-bound, for context",
             )
 
@@ -329,12 +333,11 @@ def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None
                 steady, steady_time = _burst(base, keys, seconds, smm_add, interval=0.5)
             report.note(f"{SLOW:g} s upstream, {CLIENTS} clients at 2 orders/s each: {dict(steady)}")
             report.note(f"/healthz meanwhile: {busy.spread()}")
-            report.add(
+            _healthz(
+                report,
                 f"/healthz p99 while {CLIENTS} clients order 40/s from a {SLOW:g} s upstream",
-                busy.p99() * 1000,
-                unit="ms",
-                baseline=idle_p99 * 1000,
-                baseline_label="idle",
+                busy,
+                idle_p99,
                 target="<= 3",
                 note=f"{steady['accepted'] / steady_time:.1f} orders/s accepted",
             )
@@ -359,12 +362,11 @@ def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None
                 otp, otp_time = _burst(base, keys, seconds, otp_order, interval=1.0)
             report.note(f"OTP with a {SLOW:g} s upstream: {dict(otp)} in {otp_time:.1f} s")
             report.note(f"/healthz meanwhile: {during_otp.spread()}")
-            report.add(
+            _healthz(
+                report,
                 f"/healthz p99 while {CLIENTS} clients ask 1 OTP number/s each from a {SLOW:g} s upstream",
-                during_otp.p99() * 1000,
-                unit="ms",
-                baseline=idle_p99 * 1000,
-                baseline_label="idle",
+                during_otp,
+                idle_p99,
                 target="<= 3",
                 note=f"{otp['accepted']} numbers in {otp_time:.0f} s; the rest refused at once while the bulkhead "
                 "was full, nothing charged",
