@@ -12,11 +12,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from providers.adapters import ADAPTERS, credential_fields
 from providers.adapters.errors import ProviderError
 from providers.models import COST, MarkupRule, Provider, RuleScope, Service, ServicePrice
 from providers.pricing import PricingResult, off_sale_services, pricing_refresh
 from providers.services import (
-    CREDENTIAL_FIELDS,
     provider_callback_url,
     provider_credentials,
     provider_fetch_balance,
@@ -27,12 +27,14 @@ from providers.services import (
 from providers.sync import SYNCED_FIELDS, catalogue_sync
 
 
+def _used_by(name: str) -> str:
+    return ", ".join(adapter.title for adapter in ADAPTERS.values() if name in {c.name for c in adapter.credentials})
+
+
 class ProviderForm(forms.ModelForm):
+    """Made per request by `provider_form`, with one write-only field per credential the protocols declare."""
+
     base_url = forms.URLField(label=_("API address"), max_length=300, assume_scheme="https")
-    api_key = forms.CharField(label=_("API key"), required=False, widget=forms.PasswordInput(render_value=False))
-    user_id = forms.CharField(label=_("User ID"), required=False, widget=forms.PasswordInput(render_value=False))
-    username = forms.CharField(label=_("Username"), required=False, widget=forms.PasswordInput(render_value=False))
-    password = forms.CharField(label=_("Password"), required=False, widget=forms.PasswordInput(render_value=False))
 
     class Meta:
         model = Provider
@@ -41,16 +43,29 @@ class ProviderForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         stored = provider_credentials(self.instance) if self.instance.pk else {}
-        for name in CREDENTIAL_FIELDS:
+        for name in credential_fields():
             hint = _("Stored; leave empty to keep it.") if stored.get(name) else _("Not set.")
-            self.fields[name].help_text = hint
+            self.fields[name].help_text = f"{hint} {_('Used by')}: {_used_by(name)}"
 
     def save(self, commit: bool = True) -> Provider:
         provider = super().save(commit=False)
-        provider_set_credentials(provider, **{name: self.cleaned_data.get(name) for name in CREDENTIAL_FIELDS})
+        provider_set_credentials(provider, **{name: self.cleaned_data.get(name) for name in credential_fields()})
         if commit:
             provider.save()
         return provider
+
+
+def provider_form() -> type[ProviderForm]:
+    """ProviderForm with the credential fields of the adapters registered now (a new protocol's included)."""
+    fields = {
+        name: forms.CharField(
+            label=_(credential.label),  # the protocols' labels are marked with gettext_noop
+            required=False,
+            widget=forms.PasswordInput(render_value=False),
+        )
+        for name, credential in credential_fields().items()
+    }
+    return type("ProviderForm", (ProviderForm,), fields)
 
 
 @admin.register(Provider)
@@ -69,7 +84,7 @@ class ProviderAdmin(admin.ModelAdmin):
     actions = ["test_connection", "sync_now", "fetch_balance"]
     fieldsets = (
         (None, {"fields": ("name", "kind", "base_url", "enabled", "options", "low_balance_threshold")}),
-        (_("Credentials (write-only)"), {"fields": CREDENTIAL_FIELDS}),
+        (_("Credentials (write-only)"), {"fields": ()}),  # the registry's credentials: get_fieldsets
         (
             _("State"),
             {
@@ -84,6 +99,14 @@ class ProviderAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    def get_form(self, request: HttpRequest, obj: Provider | None = None, change: bool = False, **kwargs):
+        kwargs["form"] = provider_form()
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Provider | None = None):
+        general, credentials, state = self.fieldsets
+        return (general, (credentials[0], {"fields": tuple(credential_fields())}), state)
 
     def save_model(self, request: HttpRequest, obj: Provider, form, change: bool) -> None:
         super().save_model(request, obj, form, change)

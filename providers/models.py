@@ -8,13 +8,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from providers.adapters import KIND_CHOICES
+from providers.adapters import ADAPTERS, kind_choices
 from providers.adapters.types import ProductKind
 
 COST = {"max_digits": 16, "decimal_places": 4}
 
-# SMS gateways have no services endpoint: their products are routes, created with the provider.
-SMS_ROUTES: dict[str, tuple[str, ...]] = {"rajasms": ("reguler", "masking", "otp"), "masking_http": ("masking",)}
+# SMS gateways have no services endpoint: their products are routes (the adapter's `sms_routes`), created
+# with the provider. The route is the SMS type a reseller picks, whichever gateway carries it.
 ROUTE_LABELS = {"reguler": "SMS Reguler", "masking": "SMS Masking", "otp": "SMS OTP"}
 
 
@@ -24,7 +24,8 @@ def new_callback_token() -> str:
 
 class Provider(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
-    kind = models.CharField(_("protocol"), max_length=20, choices=KIND_CHOICES)
+    # choices read from the adapter registry when a form is built: a new protocol needs no migration
+    kind = models.CharField(_("protocol"), max_length=20, choices=kind_choices)
     base_url = models.URLField(_("API address"), max_length=300)
     # API key, user id, username, password: one Fernet-encrypted JSON blob (providers.crypto). Never shown.
     credentials_enc = models.TextField(blank=True, editable=False)
@@ -46,6 +47,12 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sms_routes(self) -> tuple[str, ...]:
+        """The SMS routes this provider's protocol offers (none for other protocols, or an unknown kind)."""
+        adapter = ADAPTERS.get(self.kind)
+        return adapter.sms_routes if adapter else ()
 
     @property
     def balance_is_low(self) -> bool:

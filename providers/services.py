@@ -10,16 +10,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from providers.adapters import get_adapter
+from providers.adapters import ADAPTERS, credential_fields, get_adapter
 from providers.adapters.base import ProviderAdapter
 from providers.adapters.errors import ProviderError, ProviderNotSupported
 from providers.adapters.guard import GuardLimits, ProviderGuard, guard_for
 from providers.adapters.types import Capability, ProductKind, ProviderBalance, ProviderConfig
 from providers.crypto import decrypt_json, encrypt_json
-from providers.models import ROUTE_LABELS, SMS_ROUTES, Provider, Service
+from providers.models import ROUTE_LABELS, Provider, Service
 from providers.pricing import pricing_refresh
 
-CREDENTIAL_FIELDS = ("api_key", "user_id", "username", "password")
 DEFAULT_SMS_COST = Decimal("350")
 
 
@@ -31,7 +30,7 @@ def provider_set_credentials(provider: Provider, **values: str | None) -> None:
     """Merge non-empty values into the encrypted credentials (an empty value keeps the stored one)."""
     creds = provider_credentials(provider)
     for name, value in values.items():
-        if name not in CREDENTIAL_FIELDS:
+        if name not in credential_fields():
             raise ValueError(f"unknown credential {name!r}")
         if value:
             creds[name] = value.strip()
@@ -69,6 +68,7 @@ def provider_config(provider: Provider) -> ProviderConfig:
         user_id=creds.get("user_id", ""),
         username=creds.get("username", ""),
         password=creds.get("password", ""),
+        credentials=creds,
         name=provider.name,
         callback_url=provider_callback_url(provider) if provider.pk else "",
         connect_timeout=settings.PROVIDER_CONNECT_TIMEOUT,
@@ -101,20 +101,23 @@ def provider_save(
     user_id: str | None = None,
     username: str | None = None,
     password: str | None = None,
+    credentials: dict[str, str] | None = None,
     sms_cost: Decimal | None = None,
     options: dict | None = None,
 ) -> tuple[Provider, bool]:
     """Create or update the provider called `name`; SMS gateways get their routes."""
-    get_adapter(kind, ProviderConfig(base_url=base_url))  # validates the kind
+    if kind not in ADAPTERS:
+        raise ValueError(f"unknown provider kind {kind!r}; known: {', '.join(ADAPTERS)}")
     provider = Provider.objects.select_for_update().filter(name=name).first()
     created = provider is None
     if created:
         provider = Provider(name=name)
     provider.kind = kind
-    provider.base_url = base_url.rstrip("/") if kind in SMS_ROUTES else base_url
+    provider.base_url = base_url.rstrip("/") if provider.sms_routes else base_url
     if options is not None:
         provider.options = options
-    provider_set_credentials(provider, api_key=api_key, user_id=user_id, username=username, password=password)
+    secrets = {"api_key": api_key, "user_id": user_id, "username": username, "password": password}
+    provider_set_credentials(provider, **secrets, **(credentials or {}))
     provider.full_clean(exclude=["credentials_enc", "callback_token"])
     provider.save()
     sms_routes_ensure(provider, cost=sms_cost)
@@ -124,7 +127,7 @@ def provider_save(
 def sms_routes_ensure(provider: Provider, cost: Decimal | None = None) -> list[Service]:
     """The SMS routes a gateway offers, as Services with an editable cost per SMS."""
     routes = []
-    for priority, route in enumerate(SMS_ROUTES.get(provider.kind, ()), start=1):
+    for priority, route in enumerate(provider.sms_routes, start=1):
         service, created = Service.objects.get_or_create(
             provider=provider,
             external_id=route,

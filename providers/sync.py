@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from providers.adapters.errors import ProviderError
 from providers.adapters.types import Capability, ServiceInfo
-from providers.models import SMS_ROUTES, Provider, Service
+from providers.models import Provider, Service
 from providers.pricing import pricing_refresh
 from providers.services import provider_adapter, sms_routes_ensure
 
@@ -119,7 +119,7 @@ def catalogue_apply(provider: Provider, items: Iterable[ServiceInfo], *, now: da
             unchanged += 1
 
     # SMS routes are made by the operator, not by the upstream: a sync never disables them.
-    keep = set(SMS_ROUTES.get(provider.kind, ()))
+    keep = set(provider.sms_routes)
     vanished = [
         row[1]
         for external_id, row in existing.items()

@@ -1,29 +1,57 @@
-"""Upstream protocol adapters, one module per protocol, keyed by `Provider.kind`."""
+"""Upstream protocol adapters: one module per protocol in this package, each registering its adapter class.
+
+Every module here is imported once, so a new protocol is a new module with a `@register`ed class and
+nothing else to edit (docs/adding-a-provider.md). `Provider.kind` stores the adapter's `kind`.
+"""
 
 from __future__ import annotations
 
+import pkgutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import import_module
+
 import requests
 
-from .base import ProviderAdapter
-from .masking_http import MaskingHttpAdapter
-from .osimesa import OsimesaAdapter
-from .rajasms import RajaSmsAdapter
-from .smm_v2 import SmmV2Adapter
+from .base import Credential, ProviderAdapter
 from .types import ProviderConfig
-from .virtusim import VirtuSimAdapter
 
-ADAPTERS: dict[str, type[ProviderAdapter]] = {
-    adapter.kind: adapter
-    for adapter in (VirtuSimAdapter, SmmV2Adapter, RajaSmsAdapter, MaskingHttpAdapter, OsimesaAdapter)
-}
+ADAPTERS: dict[str, type[ProviderAdapter]] = {}
 
-KIND_CHOICES: list[tuple[str, str]] = [
-    ("virtusim", "VirtuSIM (OTP numbers)"),
-    ("smm_v2", "SMM panel API v2"),
-    ("rajasms", "RajaSMS (SMS JSON)"),
-    ("masking_http", "SMS masking HTTP"),
-    ("osimesa", "Osimesa (prepaid)"),
-]
+
+def register(adapter: type[ProviderAdapter]) -> type[ProviderAdapter]:
+    """Class decorator: make `adapter` the protocol of its `kind`."""
+    if not adapter.kind or not adapter.title:
+        raise TypeError(f"{adapter.__name__} must declare `kind` and `title`")
+    known = ADAPTERS.get(adapter.kind)
+    if known is not None and known is not adapter:
+        raise ValueError(f"provider kind {adapter.kind!r} is taken by {known.__name__}")
+    ADAPTERS[adapter.kind] = adapter
+    return adapter
+
+
+@contextmanager
+def registered(adapter: type[ProviderAdapter]) -> Iterator[type[ProviderAdapter]]:
+    """Register `adapter` for the duration of a block (tests plugging in a throw-away protocol)."""
+    register(adapter)
+    try:
+        yield adapter
+    finally:
+        ADAPTERS.pop(adapter.kind, None)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """`Provider.kind` choices, read when a form is built: a new adapter needs no migration."""
+    return [(kind, adapter.title) for kind, adapter in ADAPTERS.items()]
+
+
+def credential_fields() -> dict[str, Credential]:
+    """Every credential any protocol asks for, by name, in the order the protocols declare them."""
+    fields: dict[str, Credential] = {}
+    for adapter in ADAPTERS.values():
+        for credential in adapter.credentials:
+            fields.setdefault(credential.name, credential)
+    return fields
 
 
 def get_adapter(kind: str, config: ProviderConfig, session: requests.Session | None = None) -> ProviderAdapter:
@@ -34,4 +62,11 @@ def get_adapter(kind: str, config: ProviderConfig, session: requests.Session | N
     return adapter(config, session=session)
 
 
-__all__ = ["ADAPTERS", "KIND_CHOICES", "get_adapter"]
+def _discover() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        import_module(f"{__name__}.{module.name}")
+
+
+_discover()
+
+__all__ = ["ADAPTERS", "credential_fields", "get_adapter", "kind_choices", "register", "registered"]

@@ -1,5 +1,5 @@
-"""The base every protocol adapter stands on: one HTTP session with timeouts, error classification,
-secret masking in logs, status tables. Subclasses implement the vendor's shapes."""
+"""The base every protocol adapter stands on: requests through the provider's guard with timeouts, error
+classification, secret masking in logs, status tables. Subclasses implement the vendor's shapes."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote, quote_plus
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from django.utils.translation import gettext_noop
 
 from .errors import (
     CallbackInvalid,
@@ -26,6 +25,7 @@ from .errors import (
     ProviderUnavailable,
 )
 from .guard import ProviderGuard, guard_for
+from .http import BODY_EXCERPT, _innermost, _never_sent, make_session
 from .types import (
     ActionResult,
     Capability,
@@ -43,189 +43,31 @@ from .types import (
 
 logger = logging.getLogger("providers.http")
 
-USER_AGENT = "ResellerPanel/1.0 (+https://github.com/) python-requests"
-BODY_EXCERPT = 300
+
+@dataclass(frozen=True)
+class Credential:
+    """One secret a protocol needs, as the operator's form asks for it (stored encrypted, never shown)."""
+
+    name: str  # the key in the encrypted credentials, e.g. "api_key"
+    label: str  # the form label in English, translated where it is shown, e.g. "API key"
 
 
-def make_session() -> requests.Session:
-    """A session that never retries on its own: a retried placement could order twice."""
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=8)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    return session
-
-
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True when a ConnectionError happened before the request left (refused, DNS, connect timeout)."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, NewConnectionError | NameResolutionError | ConnectTimeoutError):
-            return True
-        reason = getattr(cause, "reason", None)
-        if isinstance(reason, BaseException) and id(reason) not in seen:
-            cause = reason
-            continue
-        nxt = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
-        cause = nxt or cause.__cause__ or cause.__context__
-    return False
-
-
-def _innermost(exc: BaseException) -> BaseException:
-    """The deepest error urllib3 wrapped (`reason` / first argument): "Failed to establish a new
-    connection: [Errno 111] Connection refused" rather than the pool preamble quoting the URL."""
-    seen = {id(exc)}
-    while True:
-        reason = getattr(exc, "reason", None)
-        inner = reason if isinstance(reason, BaseException) else (exc.args[:1] or [None])[0]
-        if not isinstance(inner, BaseException) or id(inner) in seen:
-            return exc
-        seen.add(id(inner))
-        exc = inner
-
-
-def to_decimal(value: Any, *, field: str = "value") -> Decimal:
-    """Vendors send numbers as numbers or strings ("650", "500000.00", 1,5). Reject anything else."""
-    if isinstance(value, bool) or value is None:
-        raise ProviderBadResponse(f"{field}: expected a number, got {value!r}")
-    try:
-        result = Decimal(str(value).strip().replace(",", "")) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        raise ProviderBadResponse(f"{field}: expected a number, got {value!r}") from None
-    if not result.is_finite():
-        raise ProviderBadResponse(f"{field}: expected a number, got {value!r}")
-    return result
-
-
-def to_int(value: Any, *, field: str = "value", default: int | None = None) -> int | None:
-    if value is None or value == "":
-        return default
-    number = to_decimal(value, field=field)
-    if number != number.to_integral_value():
-        raise ProviderBadResponse(f"{field}: expected a whole number, got {value!r}")
-    return int(number)
-
-
-def to_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "y")
-    return bool(value)
-
-
-_TRUE = frozenset({"1", "true", "yes", "y"})
-_FALSE = frozenset({"0", "false", "no", "n"})
-
-
-def describe(value: Any) -> str:
-    """A short repr for error messages."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def to_flag(value: Any, *, field: str = "value") -> bool:
-    """A strict boolean: true/false, 1/0 or their string forms; anything else is a shape error."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ProviderBadResponse(f"{field}: expected true or false, got {describe(value)}")
-
-
-def as_mapping(value: Any, *, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ProviderBadResponse(f"{field}: expected an object, got {describe(value)}")
-    return value
-
-
-def as_list(value: Any, *, field: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ProviderBadResponse(f"{field}: expected a list, got {describe(value)}")
-    return value
-
-
-class Record:
-    """One JSON object of a vendor reply with typed accessors. A missing required field or a value
-    of the wrong type raises ProviderBadResponse naming the field by its path (`data[3].price`)."""
-
-    __slots__ = ("data", "path")
-
-    def __init__(self, value: Any, path: str = "") -> None:
-        self.path = path
-        self.data: Mapping[str, Any] = as_mapping(value, field=path or "reply")
-
-    def where(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def get(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def _value(self, key: str, required: bool) -> Any:
-        value = self.data.get(key)
-        if value is None or value == "":
-            if required:
-                raise ProviderBadResponse(f"{self.where(key)}: missing")
-            return None
-        return value
-
-    def text(self, key: str, *, required: bool = False) -> str:
-        value = self._value(key, required)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise ProviderBadResponse(f"{self.where(key)}: expected text, got {describe(value)}")
-        return value
-
-    def ident(self, key: str, *, required: bool = True) -> str:
-        """An id: vendors send them as strings or integers."""
-        value = self._value(key, required)
-        if value is None:
-            return ""
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ProviderBadResponse(f"{self.where(key)}: expected an id, got {describe(value)}")
-        return str(value).strip()
-
-    def decimal(self, key: str, *, required: bool = True) -> Decimal | None:
-        value = self._value(key, required)
-        return None if value is None else to_decimal(value, field=self.where(key))
-
-    def integer(self, key: str, *, required: bool = False) -> int | None:
-        value = self._value(key, required)
-        return None if value is None else to_int(value, field=self.where(key))
-
-    def flag(self, key: str, *, required: bool = False) -> bool:
-        value = self._value(key, required)
-        return False if value is None else to_flag(value, field=self.where(key))
-
-    def record(self, key: str, *, required: bool = True) -> Record:
-        value = self._value(key, required)
-        return Record({} if value is None else value, self.where(key))
-
-    def records(self, key: str) -> list[Record]:
-        return records(self.data.get(key), self.where(key))
-
-
-def records(value: Any, path: str) -> list[Record]:
-    """A JSON list of objects, each read as a Record (`path[i]`)."""
-    if value is None:
-        raise ProviderBadResponse(f"{path}: missing")
-    return [Record(item, f"{path}[{index}]") for index, item in enumerate(as_list(value, field=path))]
-
-
-def unique(ids: Sequence[str]) -> list[str]:
-    """Ids in their first order, without blanks or repeats (a batch asks for each id once)."""
-    return list(dict.fromkeys(str(i).strip() for i in ids if str(i).strip()))
+API_KEY = Credential("api_key", gettext_noop("API key"))
+USER_ID = Credential("user_id", gettext_noop("User ID"))
+USERNAME = Credential("username", gettext_noop("Username"))
+PASSWORD = Credential("password", gettext_noop("Password"))
 
 
 class ProviderAdapter:
-    """Subclasses set `kind`, `product_kind`, `capabilities`, `status_map` and implement the calls."""
+    """One upstream protocol. A subclass declares what the rest of the panel needs to know about it
+    (`kind`, `title`, `product_kind`, `capabilities`, `credentials`, `sms_routes`, `status_map`),
+    implements the calls, and is registered with `providers.adapters.register` (docs/adding-a-provider.md)."""
 
-    kind: ClassVar[str] = ""
+    kind: ClassVar[str] = ""  # stored in Provider.kind; also the sandbox protocol's key
+    title: ClassVar[str] = ""  # the operator's name for the protocol, e.g. "VirtuSIM (OTP numbers)"
     product_kind: ClassVar[ProductKind]
+    credentials: ClassVar[tuple[Credential, ...]] = (API_KEY,)
+    sms_routes: ClassVar[tuple[str, ...]] = ()  # SMS gateways: the routes (providers.models.ROUTE_LABELS) offered
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     status_map: ClassVar[Mapping[str, Status]] = {}
     # Statuses a vendor may send that are not in the table are treated as still running.
@@ -303,7 +145,7 @@ class ProviderAdapter:
 
     def _mask(self, text: str) -> str:
         config = self.config
-        for secret in (config.api_key, config.password, config.username, config.user_id):
+        for secret in {config.api_key, config.password, config.username, config.user_id, *config.credentials.values()}:
             if secret and len(secret) >= 4:
                 # URLs carry the percent-encoded form (query strings, error messages quoting the URL)
                 for form in {secret, quote(secret, safe=""), quote_plus(secret, safe="")}:

@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import requests
 
-from .base import ProviderAdapter, unique
+from . import register
+from .base import PASSWORD, USERNAME, ProviderAdapter
 from .errors import (
     CallbackInvalid,
     ProviderBadResponse,
@@ -33,6 +34,7 @@ from .types import (
     Status,
     StatusResult,
 )
+from .values import unique
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +68,12 @@ def parse_amount(text: str) -> Decimal | None:
     return Decimal(re.sub(r"[.,]", "", number))
 
 
+@register
 class MaskingHttpAdapter(ProviderAdapter):
     kind = "masking_http"
+    title = "SMS masking HTTP"
+    credentials = (USERNAME, PASSWORD)
+    sms_routes = ("masking",)
     product_kind = ProductKind.SMS
     capabilities = frozenset({Capability.BALANCE, Capability.CALLBACKS, Capability.REPORT_POLL})
     # SMS orders take their state from per-recipient reports (DELIVERY_STATES), not an order status.

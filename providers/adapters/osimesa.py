@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time
 from typing import TypeVar
 
-from .base import ProviderAdapter, Record, describe, unique
+from . import register
+from .base import API_KEY, USER_ID, ProviderAdapter
 from .errors import ProviderBadResponse, ProviderRejected
 from .types import Capability, OrderRequest, PlacedOrder, ProductKind, ServiceInfo, Status, StatusResult
+from .values import Record, describe, unique
 
 T = TypeVar("T")
 
@@ -24,8 +26,11 @@ class OrderNotFound(ProviderRejected):
     """Code 404: no transaction with this ref_id."""
 
 
+@register
 class OsimesaAdapter(ProviderAdapter):
     kind = "osimesa"
+    title = "Osimesa (prepaid)"
+    credentials = (USER_ID, API_KEY)
     product_kind = ProductKind.PREPAID
     capabilities = frozenset({Capability.SERVICES, Capability.RECENT_ORDERS})
     status_map = {

@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .base import ProviderAdapter, Record, describe
+from . import register
+from .base import ProviderAdapter
 from .errors import CallbackInvalid, ProviderBadResponse, ProviderRejected
 from .types import (
     Capability,
@@ -25,6 +26,7 @@ from .types import (
     Status,
     StatusResult,
 )
+from .values import Record, describe
 
 ROUTES = ("reguler", "masking", "otp")
 MAX_PACKETS = 1000
@@ -62,8 +64,11 @@ def sending_datetime(schedule: datetime | None) -> str:
     return schedule.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S")
 
 
+@register
 class RajaSmsAdapter(ProviderAdapter):
     kind = "rajasms"
+    title = "RajaSMS (SMS JSON)"
+    sms_routes = ("reguler", "masking", "otp")
     product_kind = ProductKind.SMS
     capabilities = frozenset({Capability.BALANCE, Capability.CALLBACKS})
     # SMS orders take their state from per-packet results and callbacks (DELIVERY_STATES), not from

@@ -9,7 +9,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from .base import ProviderAdapter, Record, describe, records, to_bool, unique
+from . import register
+from .base import ProviderAdapter
 from .errors import ProviderBadResponse, ProviderRejected
 from .types import (
     ActionResult,
@@ -23,6 +24,7 @@ from .types import (
     Status,
     StatusResult,
 )
+from .values import Record, describe, records, to_bool, unique
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -33,8 +35,10 @@ EXTENDED = frozenset({Capability.MULTI_STATUS, Capability.REFILL, Capability.REF
 NOT_FOUND_HINTS = ("order id", "not found")
 
 
+@register
 class SmmV2Adapter(ProviderAdapter):
     kind = "smm_v2"
+    title = "SMM panel API v2"
     product_kind = ProductKind.SMM
     capabilities = frozenset({Capability.SERVICES, Capability.BALANCE}) | EXTENDED
     status_map = {

@@ -77,6 +77,8 @@ class ProviderConfig:
     user_id: str = ""
     username: str = ""
     password: str = ""
+    # every stored credential by name, the four above included: where a protocol's own secrets are read
+    credentials: Mapping[str, str] = field(default_factory=dict)
     name: str = ""  # for messages and logs
     callback_url: str = ""  # where the vendor should push delivery reports (RajaSMS callbackurl)
     connect_timeout: float = 5.0

@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from .base import ProviderAdapter, Record, records, unique
+from . import register
+from .base import ProviderAdapter
 from .errors import ProviderRejected
 from .types import (
     ActionResult,
@@ -19,6 +20,7 @@ from .types import (
     Status,
     StatusResult,
 )
+from .values import Record, records, unique
 
 T = TypeVar("T")
 
@@ -27,8 +29,10 @@ NOT_FOUND = "pesanan tidak ditemukan"
 OTP_CODE = re.compile(r"(?<!\d)\d{4,8}(?!\d)")  # the first run of 4-8 digits in the SMS
 
 
+@register
 class VirtuSimAdapter(ProviderAdapter):
     kind = "virtusim"
+    title = "VirtuSIM (OTP numbers)"
     product_kind = ProductKind.OTP
     capabilities = frozenset(
         {

@@ -25,7 +25,7 @@ from django.db import connections
 from django.db.models import F
 from requests.adapters import HTTPAdapter
 
-from providers.adapters.base import USER_AGENT
+from providers.adapters.http import USER_AGENT
 from providers.sandbox import dlr
 from providers.sandbox.models import SandboxRefill
 from tests.providers.sandbox.helpers import rewind

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from providers.adapters.base import Record, records, to_flag, unique
 from providers.adapters.errors import ProviderBadResponse, ProviderRejected
+from providers.adapters.values import Record, records, to_flag, unique
 
 from .conftest import API_KEY, PASSWORD, make_adapter
 
