@@ -1,8 +1,9 @@
 """Delivery-report callbacks, sent by a few daemon threads when they fall due.
 
-RajaSMS POSTs JSON to the request's `callbackurl`; masking_http GETs the account's registered
-`callback_url` with query parameters. Timers are armed after the order commits; a sweep on every
-SMS request re-arms reports whose timer was lost (restart) or was too far away to queue.
+Each vendor's protocol module says how a report is sent (`SandboxProtocol.delivery_report`: RajaSMS
+POSTs JSON to the request's `callbackurl`; masking_http GETs the registered `callback_url`). Timers are
+armed after the order commits; a sweep on every SMS request re-arms reports whose timer was lost
+(restart) or was too far away to queue.
 A guarded claim (`pending` -> `sending`) makes sure each report is sent at most once. Nothing here
 ever raises into a request.
 """
@@ -19,31 +20,13 @@ import requests
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import rules
-from .models import DlrState, Kind, SandboxAccount, SandboxOrder
+from .models import DlrState, SandboxAccount, SandboxOrder
 
 logger = logging.getLogger("providers.sandbox.dlr")
 
 TIMEOUT = (3.0, 5.0)  # connect, read
 MAX_TIMER_SECONDS = 3600  # later reports are left to the sweep
 SENDERS = 8  # reports in flight at once from this process
-
-
-def payload(order: SandboxOrder) -> dict[str, str | int]:
-    if order.account.kind == Kind.RAJASMS:
-        code = int(order.outcome)
-        return {
-            "sendingid": int(order.external_id),
-            "number": order.target,
-            "deliverystatus": code,
-            "deliverystatustext": rules.RAJASMS_DELIVERY_TEXT[code],
-        }
-    return {
-        "session_id": order.external_id,
-        "error_code": order.outcome,
-        "error_message": rules.MASKING_DLR_TEXT[order.outcome],
-        "msisdn": order.target,
-    }
 
 
 def deliver(order_id: int) -> bool:
@@ -64,10 +47,11 @@ def _send(order_id: int) -> bool:
     status: int | None = None
     error = ""
     try:
-        if order.account.kind == Kind.RAJASMS:
-            response = requests.post(order.callback_url, json=payload(order), timeout=TIMEOUT)
+        report = order.account.protocol.delivery_report(order)
+        if report.method == "POST":
+            response = requests.post(order.callback_url, json=report.payload, timeout=TIMEOUT)
         else:
-            response = requests.get(order.callback_url, params=payload(order), timeout=TIMEOUT)
+            response = requests.get(order.callback_url, params=report.payload, timeout=TIMEOUT)
         status = response.status_code
         if status >= 400:
             error = f"HTTP {status}"

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from django.http import HttpResponse
 
-from .models import Fault, FaultScope, Kind, SandboxAccount
+from .models import Fault, FaultScope, SandboxAccount
 
 
 class Scope(StrEnum):
@@ -28,15 +28,6 @@ _NGINX_PAGE = (
     "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
     "<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
-
-# Valid JSON of the wrong shape, per vendor (numbers as non-numeric strings, objects as strings).
-_WRONG_TYPES: dict[str, object] = {
-    Kind.VIRTUSIM: {"status": True, "data": "oops"},
-    Kind.SMM_V2: {"order": ["oops"], "charge": "abc", "status": 5, "remains": "lots", "balance": "lots"},
-    Kind.RAJASMS: {"sending_respon": "oops", "balance_respon": "oops"},
-    Kind.MASKING_HTTP: {"status": "ok", "id": "oops"},
-    Kind.OSIMESA: {"code": 200, "status": True, "message": "Success.", "data": "oops"},
-}
 
 
 def nginx_page(code: int, reason: str) -> HttpResponse:
@@ -68,7 +59,7 @@ def with_fault(account: SandboxAccount, scope: Scope, perform: Callable[[], Http
     if fault == Fault.EMPTY:
         return HttpResponse(b"", content_type=reply.get("Content-Type", "text/html"))
     if fault == Fault.WRONG_TYPES:
-        return HttpResponse(json.dumps(_WRONG_TYPES[account.kind]), content_type="application/json")
+        return HttpResponse(json.dumps(account.protocol.wrong_types), content_type="application/json")
     return HttpResponse(_truncated(reply.content), content_type="application/json")  # invalid_json
 
 

@@ -13,12 +13,11 @@ from django.db import models
 from django.utils import timezone
 
 
-class Kind(models.TextChoices):
-    VIRTUSIM = "virtusim", "VirtuSIM (OTP)"
-    SMM_V2 = "smm_v2", "SMM panel v2"
-    RAJASMS = "rajasms", "RajaSMS (JSON)"
-    MASKING_HTTP = "masking_http", "SMS masking (HTTP)"
-    OSIMESA = "osimesa", "Osimesa (prepaid)"
+def sandbox_kinds() -> list[tuple[str, str]]:
+    """The registered simulated vendors (providers.sandbox.protocols), read when a form is built."""
+    from .protocols import kind_choices  # the protocol modules import these models
+
+    return kind_choices()
 
 
 class Fault(models.TextChoices):
@@ -38,7 +37,7 @@ class FaultScope(models.TextChoices):
 
 
 class SandboxAccount(models.Model):
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=sandbox_kinds)
     name = models.CharField(max_length=100)
     api_key = models.CharField(max_length=100, blank=True, db_index=True)
     user_id = models.CharField(max_length=50, blank=True, help_text="Osimesa: signs with md5(user_id + api_key).")
@@ -74,6 +73,12 @@ class SandboxAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+    @property
+    def protocol(self):  # -> providers.sandbox.protocols.SandboxProtocol
+        from .protocols import protocol_of  # the protocol modules import these models
+
+        return protocol_of(self.kind)
 
 
 class DlrState(models.TextChoices):

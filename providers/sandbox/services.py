@@ -6,7 +6,6 @@ served by threads can never overdraw an account or refund one order twice.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,36 +13,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from .models import Kind, SandboxAccount, SandboxOrder
-
-_EXTERNAL_ID = {
-    Kind.VIRTUSIM: lambda pk: str(9000 + pk),
-    Kind.SMM_V2: lambda pk: str(100000 + pk),
-    Kind.RAJASMS: lambda pk: str(12345000 + pk),
-    Kind.MASKING_HTTP: lambda pk: str(18319000 + pk),
-    Kind.OSIMESA: lambda pk: f"OSM{100000 + pk}",
-}
-
-_BASE_PATH = {
-    Kind.VIRTUSIM: "/sandbox/virtusim/json.php",
-    Kind.SMM_V2: "/sandbox/smm_v2/api",
-    Kind.RAJASMS: "/sandbox/rajasms",
-    Kind.MASKING_HTTP: "/sandbox/masking_http",
-    Kind.OSIMESA: "/sandbox/osimesa/api/prepaid",
-}
-
-DEMO_BALANCES = {
-    Kind.VIRTUSIM: Decimal("500000"),
-    Kind.SMM_V2: Decimal("1000000"),
-    Kind.RAJASMS: Decimal("250000"),
-    Kind.MASKING_HTTP: Decimal("250000"),
-    Kind.OSIMESA: Decimal("2000000"),
-}
+from .models import SandboxAccount, SandboxOrder
 
 
 def sandbox_base_url(kind: str, root: str) -> str:
     """The `Provider.base_url` that points a provider of this kind at the sandbox under `root`."""
-    return root.rstrip("/") + _BASE_PATH[Kind(kind)]
+    from .protocols import protocol_of  # the protocol modules import this one
+
+    return f"{root.rstrip('/')}/sandbox/{protocol_of(kind).base_path}"
 
 
 def place_order(account: SandboxAccount, cost: Decimal, **fields: Any) -> SandboxOrder | None:
@@ -53,7 +30,7 @@ def place_order(account: SandboxAccount, cost: Decimal, **fields: Any) -> Sandbo
         if not charged:
             return None
         order = SandboxOrder.objects.create(account=account, cost=cost, **fields)
-        order.external_id = _EXTERNAL_ID[Kind(account.kind)](order.pk)
+        order.external_id = account.protocol.external_id(order.pk)
         order.save(update_fields=["external_id"])
     account.refresh_from_db(fields=["balance"])
     return order
@@ -92,26 +69,19 @@ def ensure_demo_accounts(base_root_url: str, masking_callback_path: str = "") ->
     `masking_callback_path` (e.g. the panel's reversed callback path) is joined to `base_root_url`
     and registered as the masking_http DLR URL. Point Providers at `sandbox_base_url(kind, root)`.
     """
+    from .protocols import PROTOCOLS  # the protocol modules import this one
+
     accounts: dict[str, SandboxAccount] = {}
-    for kind in Kind:
-        account = SandboxAccount.objects.filter(kind=kind, name=f"demo-{kind.value}").first()
+    for kind, protocol in PROTOCOLS.items():
+        account = SandboxAccount.objects.filter(kind=kind, name=f"demo-{kind}").first()
         if account is None:
             account = SandboxAccount.objects.create(
-                kind=kind, name=f"demo-{kind.value}", balance=DEMO_BALANCES[kind], **_credentials(kind)
+                kind=kind, name=f"demo-{kind}", balance=protocol.demo_balance, **protocol.demo_credentials()
             )
-        if kind == Kind.MASKING_HTTP and masking_callback_path:
+        if protocol.registered_callback and masking_callback_path:
             url = base_root_url.rstrip("/") + "/" + masking_callback_path.lstrip("/")
             if account.callback_url != url:
                 account.callback_url = url
                 account.save(update_fields=["callback_url"])
-        accounts[kind.value] = account
+        accounts[kind] = account
     return accounts
-
-
-def _credentials(kind: Kind) -> dict[str, str]:
-    if kind == Kind.MASKING_HTTP:
-        return {"username": f"demo{secrets.token_hex(4)}", "password": secrets.token_urlsafe(12)}
-    creds = {"api_key": secrets.token_hex(16)}
-    if kind == Kind.OSIMESA:
-        creds["user_id"] = str(secrets.randbelow(90000) + 10000)
-    return creds

@@ -33,8 +33,11 @@ from providers.adapters.types import DeliveryState, ProductKind, Status
 from providers.demo import sandbox_providers_ensure
 from providers.models import Provider, Service
 from providers.pricing import pricing_refresh
-from providers.sandbox import catalogue, dlr
+from providers.sandbox import dlr
 from providers.sandbox.models import DlrState, Fault, FaultScope, SandboxAccount, SandboxOrder
+from providers.sandbox.protocols.osimesa import osimesa_products
+from providers.sandbox.protocols.smm_v2 import smm_services
+from providers.sandbox.protocols.virtusim import virtusim_services
 from providers.sync import catalogue_sync
 from tests.providers.e2e_helpers import closed_port, rewind, wait_for
 
@@ -180,7 +183,7 @@ def open_shop(root: str, settings: Any) -> Shop:
     for account in accounts.values():
         account.refresh_from_db()
 
-    in_stock = [s for s in catalogue.virtusim_services() if s["tersedia"] != "0"]
+    in_stock = [s for s in virtusim_services() if s["tersedia"] != "0"]
     names_seen: set[str] = set()
     otp_ids = []
     for item in in_stock:
@@ -188,9 +191,9 @@ def open_shop(root: str, settings: Any) -> Shop:
             names_seen.add(item["name"])
             otp_ids.append(item["id"])
     otp_services = [Service.objects.get(provider=providers["virtusim"], external_id=i) for i in otp_ids]
-    smm_item = next(s for s in catalogue.smm_services() if s["service"].isdigit() and s["cancel"] and s["refill"])
+    smm_item = next(s for s in smm_services() if s["service"].isdigit() and s["cancel"] and s["refill"])
     prepaid_item = next(
-        p for p in catalogue.osimesa_products() if p["status"] == "ready" and p["cutoff"]["start"] == p["cutoff"]["end"]
+        p for p in osimesa_products() if p["status"] == "ready" and p["cutoff"]["start"] == p["cutoff"]["end"]
     )
     secrets = [v for a in accounts.values() for v in (a.api_key, a.password) if v]
     return Shop(

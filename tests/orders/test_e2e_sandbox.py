@@ -27,8 +27,9 @@ from orders.refresh import otp_expire, refresh_tick
 from orders.services import OrderActionError, order_action
 from providers.models import Service
 from providers.pricing import pricing_refresh
-from providers.sandbox import dlr, rules
+from providers.sandbox import dlr
 from providers.sandbox.models import DlrState, SandboxAccount, SandboxOrder
+from providers.sandbox.protocols.virtusim import otp_sms
 from tests.orders.sandbox_shop import (
     LONG_DLR,
     STEP,
@@ -77,7 +78,7 @@ def test_otp_code_arrives_then_done(shop, buyer):
     shop.pass_time(STEP + 1, "virtusim")
     stats = refresh_tick()
     order.refresh_from_db()
-    code = re.search(r"\d{4,8}", rules.otp_sms(upstream.pk, 0)).group()
+    code = re.search(r"\d{4,8}", otp_sms(upstream.pk, 0)).group()
     assert (order.status, order.otp_code, order.raw_status) == ("processing", code, "Otp Diterima")
     assert stats.errors == [] and stats.changed == 1
     with pytest.raises(OrderActionError):

@@ -35,8 +35,11 @@ from providers.adapters.types import (
     ServiceInfo,
     Status,
 )
-from providers.sandbox import catalogue, rules
-from providers.sandbox.models import DlrState, Fault, FaultScope, Kind, SandboxAccount, SandboxOrder
+from providers.sandbox.common import WIB
+from providers.sandbox.models import DlrState, Fault, FaultScope, SandboxAccount, SandboxOrder
+from providers.sandbox.protocols.osimesa import osimesa_products
+from providers.sandbox.protocols.smm_v2 import smm_services
+from providers.sandbox.protocols.virtusim import virtusim_services
 from providers.sandbox.services import sandbox_base_url
 from tests.providers.e2e_helpers import (
     CountingSession,
@@ -59,7 +62,7 @@ START_BALANCE = Decimal("100000")
 # (not 1.5): still twice the adapter's read timeout below.
 FAULT_DELAY = 1
 FAST_TIMEOUT = 0.5
-WIB = rules.WIB
+WIB = WIB
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -153,13 +156,13 @@ def raised(call: Callable[[], Any]) -> Exception:
 
 # --- catalogue picks and requests -------------------------------------------------------------------
 def otp_service() -> dict[str, str]:
-    return next(s for s in catalogue.virtusim_services() if s["tersedia"] != "0")
+    return next(s for s in virtusim_services() if s["tersedia"] != "0")
 
 
 def smm_service(*, refill: bool | None = None, cancel: bool | None = None) -> dict[str, Any]:
     return next(
         s
-        for s in catalogue.smm_services()
+        for s in smm_services()
         if s["service"].isdigit()
         and (refill is None or s["refill"] is refill)
         and (cancel is None or s["cancel"] is cancel)
@@ -168,7 +171,7 @@ def smm_service(*, refill: bool | None = None, cancel: bool | None = None) -> di
 
 def prepaid_product() -> dict[str, Any]:
     return next(
-        p for p in catalogue.osimesa_products() if p["status"] == "ready" and p["cutoff"]["start"] == p["cutoff"]["end"]
+        p for p in osimesa_products() if p["status"] == "ready" and p["cutoff"]["start"] == p["cutoff"]["end"]
     )
 
 
@@ -245,8 +248,8 @@ def test_wrong_credentials_surface_the_vendor_text(kind, make_account, connect):
 
 # --- VirtuSIM -----------------------------------------------------------------------------------------
 def test_virtusim_catalogue(make_account, connect):
-    services = connect(make_account(Kind.VIRTUSIM)).fetch_services()
-    raw = catalogue.virtusim_services()
+    services = connect(make_account("virtusim")).fetch_services()
+    raw = virtusim_services()
     assert len(services) == len(raw)
     first = services[0]
     assert isinstance(first, ServiceInfo) and first.kind is ProductKind.OTP
@@ -258,7 +261,7 @@ def test_virtusim_catalogue(make_account, connect):
 
 
 def test_virtusim_operator_choice_and_no_balance_action(make_account, connect):
-    adapter = connect(make_account(Kind.VIRTUSIM))
+    adapter = connect(make_account("virtusim"))
     placed = adapter.place_order(OrderRequest(kind=ProductKind.OTP, service_id=otp_service()["id"], operator="axis"))
     assert placed.number.startswith("62838")
     with pytest.raises(ProviderNotSupported):
@@ -266,7 +269,7 @@ def test_virtusim_operator_choice_and_no_balance_action(make_account, connect):
 
 
 def test_virtusim_number_waits_then_code_arrives_then_done(make_account, connect):
-    account = make_account(Kind.VIRTUSIM, otp_delay_seconds=20)
+    account = make_account("virtusim", otp_delay_seconds=20)
     adapter = connect(account)
     placed = adapter.place_order(otp_request())
     assert placed.external_id.isdigit() and placed.number.startswith("628")
@@ -313,7 +316,7 @@ def test_virtusim_number_waits_then_code_arrives_then_done(make_account, connect
 
 
 def test_virtusim_cancel_before_the_code_refunds(make_account, connect):
-    account = make_account(Kind.VIRTUSIM, otp_delay_seconds=20)
+    account = make_account("virtusim", otp_delay_seconds=20)
     adapter = connect(account)
     placed = adapter.place_order(otp_request())
     assert adapter.cancel(placed.external_id).message == "Berhasil membatalkan pesanan"
@@ -326,8 +329,8 @@ def test_virtusim_cancel_before_the_code_refunds(make_account, connect):
 
 
 def test_virtusim_vendor_refusals(make_account, connect):
-    adapter = connect(make_account(Kind.VIRTUSIM, balance=Decimal("100")))
-    out_of_stock = next(s for s in catalogue.virtusim_services() if s["tersedia"] == "0")
+    adapter = connect(make_account("virtusim", balance=Decimal("100")))
+    out_of_stock = next(s for s in virtusim_services() if s["tersedia"] == "0")
     cases = [
         (OrderRequest(kind=ProductKind.OTP, service_id="99999"), "Layanan tidak ditemukan"),
         (OrderRequest(kind=ProductKind.OTP, service_id=out_of_stock["id"]), "Layanan tidak tersedia"),
@@ -341,7 +344,7 @@ def test_virtusim_vendor_refusals(make_account, connect):
 
 
 def test_virtusim_one_active_order_request_covers_every_running_order(make_account, connect):
-    account = make_account(Kind.VIRTUSIM, otp_delay_seconds=20)
+    account = make_account("virtusim", otp_delay_seconds=20)
     adapter = connect(account)
     running = [adapter.place_order(otp_request()).external_id for _ in range(3)]
     canceled = adapter.place_order(otp_request()).external_id
@@ -372,9 +375,9 @@ def test_virtusim_one_active_order_request_covers_every_running_order(make_accou
 
 # --- SMM v2 -------------------------------------------------------------------------------------------
 def test_smm_catalogue_and_balance(make_account, connect):
-    adapter = connect(make_account(Kind.SMM_V2))
+    adapter = connect(make_account("smm_v2"))
     services = adapter.fetch_services()
-    raw = catalogue.smm_services()
+    raw = smm_services()
     assert [s.external_id for s in services] == [s["service"] for s in raw]
     assert all(isinstance(s.cost, Decimal) and s.kind is ProductKind.SMM for s in services)
     with_cents = next(s for s in raw if s["rate"].endswith(".5"))
@@ -388,7 +391,7 @@ def test_smm_catalogue_and_balance(make_account, connect):
 
 
 def test_smm_order_moves_pending_in_progress_completed_then_refill(make_account, connect):
-    account = make_account(Kind.SMM_V2, smm_step_seconds=15)
+    account = make_account("smm_v2", smm_step_seconds=15)
     adapter = connect(account, options={"extended": False})  # documented actions only: single `status`
     service = smm_service(refill=True)
     placed = adapter.place_order(smm_request(service, qty=1000))
@@ -440,7 +443,7 @@ def test_smm_order_moves_pending_in_progress_completed_then_refill(make_account,
 
 
 def test_smm_multi_status_partial_and_cancel(make_account, connect):
-    account = make_account(Kind.SMM_V2, smm_step_seconds=15)
+    account = make_account("smm_v2", smm_step_seconds=15)
     adapter = connect(account)
     plain = adapter.place_order(smm_request(smm_service(cancel=False), qty=1000)).external_id
     partial = adapter.place_order(smm_request(smm_service(cancel=False), "https://x.com/partial", 999)).external_id
@@ -487,7 +490,7 @@ def test_smm_multi_status_partial_and_cancel(make_account, connect):
 
 
 def test_smm_vendor_refusals(make_account, connect):
-    adapter = connect(make_account(Kind.SMM_V2, balance=Decimal("1")))
+    adapter = connect(make_account("smm_v2", balance=Decimal("1")))
     service = smm_service()
     cases = [
         (smm_request(service, qty=1), f"Quantity less than minimal {service['min']}"),
@@ -504,8 +507,8 @@ def test_smm_vendor_refusals(make_account, connect):
 
 # --- Osimesa ------------------------------------------------------------------------------------------
 def test_osimesa_catalogue_with_cutoff_and_stock(make_account, connect):
-    services = connect(make_account(Kind.OSIMESA)).fetch_services()
-    raw = catalogue.osimesa_products()
+    services = connect(make_account("osimesa")).fetch_services()
+    raw = osimesa_products()
     assert [s.external_id for s in services] == [p["code"] for p in raw]
     assert all(isinstance(s.cost, Decimal) and s.kind is ProductKind.PREPAID for s in services)
     assert services[0].cost == Decimal(raw[0]["price"]["current"])
@@ -517,11 +520,11 @@ def test_osimesa_catalogue_with_cutoff_and_stock(make_account, connect):
     assert services[empty].in_stock is False and services[0].in_stock is True
     assert "pulsa-reguler" in services[0].category
     with pytest.raises(ProviderNotSupported):
-        connect(make_account(Kind.OSIMESA)).fetch_balance()  # the protocol has no balance action
+        connect(make_account("osimesa")).fetch_balance()  # the protocol has no balance action
 
 
 def test_osimesa_order_waits_then_succeeds_with_voucher(make_account, connect):
-    account = make_account(Kind.OSIMESA, prepaid_delay_seconds=10)
+    account = make_account("osimesa", prepaid_delay_seconds=10)
     adapter = connect(account)
     product = prepaid_product()
     placed = adapter.place_order(prepaid_request("081234567890"))
@@ -542,7 +545,7 @@ def test_osimesa_order_waits_then_succeeds_with_voucher(make_account, connect):
 
 
 def test_osimesa_target_ending_99_fails_and_is_refunded(make_account, connect):
-    account = make_account(Kind.OSIMESA, prepaid_delay_seconds=10)
+    account = make_account("osimesa", prepaid_delay_seconds=10)
     adapter = connect(account)
     placed = adapter.place_order(prepaid_request("081234567899"))
     assert balance_of(account) == START_BALANCE - placed.charge
@@ -555,8 +558,8 @@ def test_osimesa_target_ending_99_fails_and_is_refunded(make_account, connect):
 
 
 def test_osimesa_vendor_refusals(make_account, connect):
-    adapter = connect(make_account(Kind.OSIMESA, balance=Decimal("10")))
-    empty = next(p for p in catalogue.osimesa_products() if p["status"] == "empty")
+    adapter = connect(make_account("osimesa", balance=Decimal("10")))
+    empty = next(p for p in osimesa_products() if p["status"] == "empty")
     cases = [
         (OrderRequest(kind=ProductKind.PREPAID, service_id="NOPE", target="0812345678"), "Product not found."),
         (
@@ -574,7 +577,7 @@ def test_osimesa_vendor_refusals(make_account, connect):
 
 def test_osimesa_lost_reply_is_found_by_recent_orders(make_account, connect):
     account = make_account(
-        Kind.OSIMESA, fault=Fault.LOSE_REPLY, fault_scope=FaultScope.ORDER, fault_delay_seconds=FAULT_DELAY
+        "osimesa", fault=Fault.LOSE_REPLY, fault_scope=FaultScope.ORDER, fault_delay_seconds=FAULT_DELAY
     )
     adapter = connect(account, read_timeout=FAST_TIMEOUT)
     request = prepaid_request("081298765432")
@@ -590,7 +593,7 @@ def test_osimesa_lost_reply_is_found_by_recent_orders(make_account, connect):
 
 # --- RajaSMS ------------------------------------------------------------------------------------------
 def test_rajasms_send_mixed_numbers_and_delivery_callbacks(make_account, connect, callbacks):
-    account = make_account(Kind.RAJASMS, dlr_delay_seconds=0)
+    account = make_account("rajasms", dlr_delay_seconds=0)
     callback_url, received = callbacks
     adapter = connect(account, callback_url=callback_url)
     placed = adapter.place_order(sms_request("081234567890", "+6281234567894", "12345", "021555"))
@@ -630,7 +633,7 @@ def test_rajasms_send_mixed_numbers_and_delivery_callbacks(make_account, connect
 
 
 def test_rajasms_all_rejected_and_balance_per_route(make_account, connect):
-    account = make_account(Kind.RAJASMS)
+    account = make_account("rajasms")
     adapter = connect(account)
     with pytest.raises(ProviderRejected) as caught:
         adapter.place_order(sms_request("12345", "0211234"))
@@ -647,7 +650,7 @@ def test_rajasms_all_rejected_and_balance_per_route(make_account, connect):
 
 
 def test_rajasms_schedule_is_sent_in_wib_and_delays_the_report(make_account, connect):
-    account = make_account(Kind.RAJASMS, dlr_delay_seconds=5)
+    account = make_account("rajasms", dlr_delay_seconds=5)
     adapter = connect(account)
     when = (timezone.now() + timedelta(hours=2)).replace(microsecond=0)  # aware, UTC
     request = OrderRequest(
@@ -662,7 +665,7 @@ def test_rajasms_schedule_is_sent_in_wib_and_delays_the_report(make_account, con
 
 
 def test_rajasms_minimum_balance_rejects_per_packet(make_account, connect):
-    account = make_account(Kind.RAJASMS, balance=Decimal("100"))
+    account = make_account("rajasms", balance=Decimal("100"))
     placed = connect(account).place_order(sms_request("081234567890", "081234567891"))
     assert [(r.state, r.code) for r in placed.recipients] == [
         (DeliveryState.QUEUED, "10"),
@@ -673,7 +676,7 @@ def test_rajasms_minimum_balance_rejects_per_packet(make_account, connect):
 
 # --- masking HTTP -------------------------------------------------------------------------------------
 def test_masking_send_get_and_post_and_report_poll(make_account, connect):
-    account = make_account(Kind.MASKING_HTTP, dlr_delay_seconds=30)
+    account = make_account("masking_http", dlr_delay_seconds=30)
     get_adapter_ = connect(account)
     post_adapter = connect(account, options={"method": "post"})
     by_get = get_adapter_.place_order(sms_request("6281234567890", "6281234567894"))
@@ -700,7 +703,7 @@ def test_masking_send_get_and_post_and_report_poll(make_account, connect):
 
 
 def test_masking_refusals_download_report_and_inbox(make_account, connect):
-    account = make_account(Kind.MASKING_HTTP, dlr_delay_seconds=30)
+    account = make_account("masking_http", dlr_delay_seconds=30)
     adapter = connect(account)
     for request, text in [
         (sms_request("0812"), "Nomor tujuan tidak valid"),
@@ -730,7 +733,7 @@ def test_masking_refusals_download_report_and_inbox(make_account, connect):
 
 def test_masking_delivery_callback_is_parsed_by_the_adapter(make_account, connect, callbacks):
     callback_url, received = callbacks
-    account = make_account(Kind.MASKING_HTTP, dlr_delay_seconds=0, callback_url=callback_url)
+    account = make_account("masking_http", dlr_delay_seconds=0, callback_url=callback_url)
     adapter = connect(account)
     placed = adapter.place_order(sms_request("6281234567890", "6281234567895"))
     hits = [received.get(timeout=10), received.get(timeout=10)]
@@ -857,7 +860,7 @@ def test_fault_scope_status_breaks_only_status_calls(kind, make_account, connect
 
 
 def test_fault_scope_order_breaks_only_placement(make_account, connect):
-    account = make_account(Kind.SMM_V2, fault=Fault.HTML502, fault_scope=FaultScope.ORDER)
+    account = make_account("smm_v2", fault=Fault.HTML502, fault_scope=FaultScope.ORDER)
     adapter = connect(account)
     with pytest.raises(ProviderBadResponse):
         adapter.place_order(smm_request())
@@ -872,7 +875,7 @@ def test_fault_scope_order_breaks_only_placement(make_account, connect):
 
 def test_lost_virtusim_reply_shows_up_in_active_orders(make_account, connect):
     account = make_account(
-        Kind.VIRTUSIM, fault=Fault.LOSE_REPLY, fault_scope=FaultScope.ORDER, fault_delay_seconds=FAULT_DELAY
+        "virtusim", fault=Fault.LOSE_REPLY, fault_scope=FaultScope.ORDER, fault_delay_seconds=FAULT_DELAY
     )
     adapter = connect(account, read_timeout=FAST_TIMEOUT)
     with pytest.raises(ProviderOutcomeUnknown):

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from providers.sandbox import dlr
-from providers.sandbox.models import DlrState, Kind, SandboxOrder
+from providers.sandbox.models import DlrState, SandboxOrder
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def sms_order(make_account):
 
 def test_rajasms_posts_json_once(sms_order, receiver):
     url, received = receiver
-    order = sms_order(Kind.RAJASMS, url, target="6281234567894", outcome="4")
+    order = sms_order("rajasms", url, target="6281234567894", outcome="4")
     assert dlr.deliver(order.pk) is True
     method, path, body = received.get(timeout=5)
     assert (method, path) == ("POST", "/dlr")
@@ -52,7 +52,7 @@ def test_rajasms_posts_json_once(sms_order, receiver):
 
 def test_masking_gets_with_query(sms_order, receiver):
     url, received = receiver
-    order = sms_order(Kind.MASKING_HTTP, url, outcome="52")
+    order = sms_order("masking_http", url, outcome="52")
     assert dlr.deliver(order.pk) is True
     method, path, _ = received.get(timeout=5)
     assert method == "GET"
@@ -65,7 +65,7 @@ def test_masking_gets_with_query(sms_order, receiver):
 
 
 def test_unreachable_receiver_is_recorded_not_raised(sms_order):
-    order = sms_order(Kind.RAJASMS, "http://127.0.0.1:9/dlr")
+    order = sms_order("rajasms", "http://127.0.0.1:9/dlr")
     assert dlr.deliver(order.pk) is False
     order.refresh_from_db()
     assert order.dlr_state == DlrState.FAILED and order.dlr_error
@@ -74,7 +74,7 @@ def test_unreachable_receiver_is_recorded_not_raised(sms_order):
 def test_sweep_arms_only_due_pending_reports(sms_order, django_capture_on_commit_callbacks, monkeypatch):
     armed: list[int] = []
     monkeypatch.setattr(dlr, "_arm", lambda order_id, due: armed.append(order_id))
-    due = sms_order(Kind.RAJASMS, "http://x/")
+    due = sms_order("rajasms", "http://x/")
     SandboxOrder.objects.create(
         account=due.account, dlr_state=DlrState.PENDING, dlr_at=timezone.now() + timedelta(hours=1)
     )

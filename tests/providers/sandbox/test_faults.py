@@ -6,8 +6,8 @@ from unittest import mock
 
 import pytest
 
-from providers.sandbox import catalogue
-from providers.sandbox.models import Fault, FaultScope, Kind, SandboxOrder
+from providers.sandbox.models import Fault, FaultScope, SandboxOrder
+from providers.sandbox.protocols.virtusim import virtusim_services
 from tests.providers.sandbox.helpers import balance_of, osimesa_sign
 
 URL = "/sandbox/virtusim/json.php"
@@ -15,14 +15,14 @@ URL = "/sandbox/virtusim/json.php"
 
 @pytest.fixture
 def make_faulty(make_account):
-    def make(fault: str, scope: str = FaultScope.ALL, kind: str = Kind.VIRTUSIM, **fields):
+    def make(fault: str, scope: str = FaultScope.ALL, kind: str = "virtusim", **fields):
         return make_account(kind, fault=fault, fault_scope=scope, fault_delay_seconds=7, **fields)
 
     return make
 
 
 def order(client, account):
-    service = next(s for s in catalogue.virtusim_services() if s["tersedia"] != "0")
+    service = next(s for s in virtusim_services() if s["tersedia"] != "0")
     return client.get(URL, {"api_key": account.api_key, "action": "order", "service": service["id"]})
 
 
@@ -95,22 +95,22 @@ def test_scope_all_covers_everything_but_bad_credentials(client, make_faulty):
 
 
 def test_wrong_types_per_vendor(client, make_faulty):
-    smm = make_faulty(Fault.WRONG_TYPES, kind=Kind.SMM_V2)
+    smm = make_faulty(Fault.WRONG_TYPES, kind="smm_v2")
     assert client.post("/sandbox/smm_v2/api", {"key": smm.api_key, "action": "balance"}).json()["balance"] == "lots"
 
-    raja = make_faulty(Fault.WRONG_TYPES, kind=Kind.RAJASMS)
+    raja = make_faulty(Fault.WRONG_TYPES, kind="rajasms")
     body = client.post(
         "/sandbox/rajasms/sms/api_sms_reguler_balance_json.php", {"apikey": raja.api_key}, "application/json"
     ).json()
     assert body["balance_respon"] == "oops"
 
-    osi = make_faulty(Fault.WRONG_TYPES, kind=Kind.OSIMESA)
+    osi = make_faulty(Fault.WRONG_TYPES, kind="osimesa")
     body = client.post(
         "/sandbox/osimesa/api/prepaid", {"key": osi.api_key, "sign": osimesa_sign(osi), "type": "service"}
     ).json()
     assert body["data"] == "oops"
 
-    masking = make_faulty(Fault.WRONG_TYPES, kind=Kind.MASKING_HTTP)
+    masking = make_faulty(Fault.WRONG_TYPES, kind="masking_http")
     reply = client.get(
         "/sandbox/masking_http/send.php",
         {"username": masking.username, "password": masking.password, "hp": "6281234567890", "message": "x"},
@@ -119,7 +119,7 @@ def test_wrong_types_per_vendor(client, make_faulty):
 
 
 def test_invalid_json_for_plain_text_vendor(client, make_faulty):
-    masking = make_faulty(Fault.INVALID_JSON, FaultScope.STATUS, kind=Kind.MASKING_HTTP)
+    masking = make_faulty(Fault.INVALID_JSON, FaultScope.STATUS, kind="masking_http")
     login = {"username": masking.username, "password": masking.password}
     rpt = client.get("/sandbox/masking_http/send.php", {**login, "hp": "6281234567890", "message": "x"})
     reply = client.get("/sandbox/masking_http/report.php", {"rpt": rpt.content.decode()}).content

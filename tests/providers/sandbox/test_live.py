@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from providers.sandbox import catalogue
-from providers.sandbox.models import DlrState, Kind, SandboxOrder
+from providers.sandbox.models import DlrState, SandboxOrder
+from providers.sandbox.protocols.virtusim import virtusim_services
 
 TIMEOUT = (3, 10)
 
@@ -27,8 +27,8 @@ def wait_for(predicate, seconds: float = 10.0) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_virtusim_and_smm_over_real_http(live_server, make_account):
-    otp = make_account(Kind.VIRTUSIM, otp_delay_seconds=0)
-    service = next(s for s in catalogue.virtusim_services() if s["tersedia"] != "0")
+    otp = make_account("virtusim", otp_delay_seconds=0)
+    service = next(s for s in virtusim_services() if s["tersedia"] != "0")
     url = f"{live_server.url}/sandbox/virtusim/json.php"
     placed = requests.get(
         url, params={"api_key": otp.api_key, "action": "order", "service": service["id"]}, timeout=TIMEOUT
@@ -37,7 +37,7 @@ def test_virtusim_and_smm_over_real_http(live_server, make_account):
     active = requests.get(url, params={"api_key": otp.api_key, "action": "active_order"}, timeout=TIMEOUT).json()
     assert active["data"][0]["status"] == "Otp Diterima"
 
-    smm = make_account(Kind.SMM_V2)
+    smm = make_account("smm_v2")
     smm_url = f"{live_server.url}/sandbox/smm_v2/api"
     balance = requests.post(
         smm_url, data={"action": "balance"}, headers={"Authorization": f"Bearer {smm.api_key}"}, timeout=TIMEOUT
@@ -48,7 +48,7 @@ def test_virtusim_and_smm_over_real_http(live_server, make_account):
 @pytest.mark.django_db(transaction=True)
 def test_rajasms_delivery_callback_arrives(live_server, make_account, receiver):
     callback, received = receiver
-    account = make_account(Kind.RAJASMS, dlr_delay_seconds=0, balance=Decimal("1000"))
+    account = make_account("rajasms", dlr_delay_seconds=0, balance=Decimal("1000"))
     reply = requests.post(
         f"{live_server.url}/sandbox/rajasms/sms/api_sms_reguler_send_json.php",
         json={
@@ -75,7 +75,7 @@ def test_rajasms_delivery_callback_arrives(live_server, make_account, receiver):
 @pytest.mark.django_db(transaction=True)
 def test_masking_delivery_callback_arrives(live_server, make_account, receiver):
     callback, received = receiver
-    account = make_account(Kind.MASKING_HTTP, dlr_delay_seconds=0, callback_url=callback)
+    account = make_account("masking_http", dlr_delay_seconds=0, callback_url=callback)
     rpt = requests.post(
         f"{live_server.url}/sandbox/masking_http/send_post.php",
         data={"username": account.username, "password": account.password, "hp": "6281234567894", "message": "x"},

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from providers.sandbox.models import DlrState, Kind, SandboxOrder
+from providers.sandbox.models import DlrState, SandboxOrder
 from tests.providers.sandbox.helpers import balance_of, rewind
 
 BASE = "/sandbox/masking_http/"
@@ -15,7 +15,7 @@ BASE = "/sandbox/masking_http/"
 
 @pytest.fixture
 def account(make_account):
-    return make_account(Kind.MASKING_HTTP, dlr_delay_seconds=5, balance=Decimal("10000"))
+    return make_account("masking_http", dlr_delay_seconds=5, balance=Decimal("10000"))
 
 
 def login(account) -> dict[str, str]:
@@ -58,7 +58,7 @@ def test_errors_are_plain_text(client, account, make_account):
     assert bad.content.decode() == "Username atau Password salah"
     assert send(client, account, hp="0812345678") == "Nomor tujuan tidak valid"
     assert send(client, account, message=" ") == "Pesan tidak boleh kosong"
-    poor = make_account(Kind.MASKING_HTTP, balance=Decimal("100"))
+    poor = make_account("masking_http", balance=Decimal("100"))
     assert send(client, poor) == "Saldo tidak cukup"
     assert report(client, "1") == "Data tidak ditemukan"
     assert not SandboxOrder.objects.exists()
@@ -66,7 +66,7 @@ def test_errors_are_plain_text(client, account, make_account):
 
 def test_report_with_foreign_login_is_refused(client, account, make_account):
     rpt = send(client, account)
-    other = make_account(Kind.MASKING_HTTP)
+    other = make_account("masking_http")
     response = client.get(BASE + "report.php", {"rpt": rpt, **login(other)})
     assert response.content.decode() == "Username atau Password salah"
 
@@ -107,7 +107,7 @@ def test_inbox_lists_handset_replies(client, account):
 def test_dlr_pending_only_with_registered_callback(client, account, make_account):
     send(client, account)
     assert SandboxOrder.objects.get().dlr_state == DlrState.NONE
-    registered = make_account(Kind.MASKING_HTTP, callback_url="http://127.0.0.1:9/dlr")
+    registered = make_account("masking_http", callback_url="http://127.0.0.1:9/dlr")
     send(client, registered)
     order = SandboxOrder.objects.get(account=registered)
     assert (order.dlr_state, order.callback_url) == (DlrState.PENDING, "http://127.0.0.1:9/dlr")

@@ -6,9 +6,9 @@ from unittest import mock
 
 import pytest
 
-from providers.sandbox import catalogue
-from providers.sandbox.models import Kind, SandboxOrder
-from providers.sandbox.rules import WIB
+from providers.sandbox.common import WIB
+from providers.sandbox.models import SandboxOrder
+from providers.sandbox.protocols.osimesa import OSIMESA_DEFAULT_SIZE, osimesa_products
 from tests.providers.sandbox.helpers import balance_of, osimesa_sign, rewind
 
 URL = "/sandbox/osimesa/api/prepaid"
@@ -17,7 +17,7 @@ NOON = datetime(2026, 3, 2, 12, 0, tzinfo=WIB)
 
 @pytest.fixture
 def account(make_account):
-    return make_account(Kind.OSIMESA, prepaid_delay_seconds=10, balance=Decimal("500000"))
+    return make_account("osimesa", prepaid_delay_seconds=10, balance=Decimal("500000"))
 
 
 def call(client, account, expect: int = 200, **data):
@@ -29,7 +29,7 @@ def call(client, account, expect: int = 200, **data):
 def product(status: str = "ready", cutoff: bool = False) -> dict:
     return next(
         p
-        for p in catalogue.osimesa_products()
+        for p in osimesa_products()
         if p["status"] == status and (p["cutoff"]["start"] != p["cutoff"]["end"]) == cutoff
     )
 
@@ -38,7 +38,7 @@ def test_service_list_shape(client, account):
     body = call(client, account, type="service")
     assert (body["code"], body["status"], body["message"]) == (200, True, "Success.")
     items = body["data"]
-    assert len(items) == catalogue.OSIMESA_DEFAULT_SIZE
+    assert len(items) == OSIMESA_DEFAULT_SIZE
     assert {i["category"]["main"] for i in items} >= {"TELKOMSEL", "INDOSAT", "XL", "AXIS", "TRI"}
     assert {i["category"]["type"] for i in items} == {"pulsa-reguler", "paket-internet", "e-money"}
     first = items[0]
@@ -101,7 +101,7 @@ def test_status_without_ref_lists_latest_first(client, account):
 
 
 def test_order_errors(client, make_account):
-    account = make_account(Kind.OSIMESA, balance=Decimal("10"))
+    account = make_account("osimesa", balance=Decimal("10"))
     ready = product()
 
     def error(**data) -> str:

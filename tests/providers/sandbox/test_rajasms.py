@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from providers.sandbox.models import DlrState, Kind, SandboxOrder
+from providers.sandbox.models import DlrState, SandboxOrder
 from tests.providers.sandbox.helpers import balance_of
 
 SEND = "/sandbox/rajasms/sms/api_sms_{}_send_json.php"
@@ -13,7 +13,7 @@ BALANCE = "/sandbox/rajasms/sms/api_sms_{}_balance_json.php"
 
 @pytest.fixture
 def account(make_account):
-    return make_account(Kind.RAJASMS, balance=Decimal("1000"))
+    return make_account("rajasms", balance=Decimal("1000"))
 
 
 def post(client, url: str, body) -> dict:
@@ -57,7 +57,7 @@ def test_send_per_packet_codes(client, account):
 
 
 def test_routes_price_differently_and_minimum_balance(client, make_account):
-    account = make_account(Kind.RAJASMS, balance=Decimal("300"))
+    account = make_account("rajasms", balance=Decimal("300"))
     body = {"apikey": account.api_key, "datapacket": packets(("081234567890", "Kode 1234"), ("081234567891", "x"))}
     got = [p["packet"] for p in post(client, SEND.format("otp"), body)["sending_respon"][0]["datapacket"]]
     assert [(p["sendingstatus"], p["sendingstatustext"], p["price"]) for p in got] == [

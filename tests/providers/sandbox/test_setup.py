@@ -9,8 +9,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from providers.sandbox import catalogue
-from providers.sandbox.models import Fault, Kind, SandboxAccount, SandboxOrder
+from providers.sandbox.models import Fault, SandboxAccount, SandboxOrder
+from providers.sandbox.protocols import PROTOCOLS
+from providers.sandbox.protocols.osimesa import OSIMESA_DEFAULT_SIZE, osimesa_products
+from providers.sandbox.protocols.smm_v2 import SMM_DEFAULT_SIZE, smm_services
+from providers.sandbox.protocols.virtusim import VIRTUSIM_DEFAULT_SIZE, virtusim_services
 from providers.sandbox.services import ensure_demo_accounts, sandbox_base_url
 
 ENDPOINTS = [
@@ -45,7 +48,7 @@ def test_endpoints_are_csrf_exempt():
 
 
 def test_admin_lists_and_switches_faults(admin_client, make_account):
-    account = make_account(Kind.SMM_V2)
+    account = make_account("smm_v2")
     page = admin_client.get("/admin/sandbox/sandboxaccount/")
     assert page.status_code == 200 and b'name="form-0-fault"' in page.content
     response = admin_client.post(
@@ -67,7 +70,7 @@ def test_admin_lists_and_switches_faults(admin_client, make_account):
 
 
 def test_admin_orders_are_read_only(admin_client, make_account):
-    account = make_account(Kind.SMM_V2)
+    account = make_account("smm_v2")
     order = SandboxOrder.objects.create(account=account, external_id="1", cost=Decimal(5))
     assert admin_client.get("/admin/sandbox/sandboxorder/").status_code == 200
     assert admin_client.get(f"/admin/sandbox/sandboxorder/{order.pk}/change/").status_code == 200
@@ -80,13 +83,13 @@ def test_admin_orders_are_read_only(admin_client, make_account):
 @pytest.mark.django_db
 def test_ensure_demo_accounts_is_idempotent():
     first = ensure_demo_accounts("http://127.0.0.1:8000/", masking_callback_path="/callbacks/masking/")
-    assert set(first) == {k.value for k in Kind}
+    assert set(first) == set(PROTOCOLS) == {"virtusim", "smm_v2", "rajasms", "masking_http", "osimesa"}
     assert first["virtusim"].api_key and first["osimesa"].user_id and first["masking_http"].password
     assert first["masking_http"].callback_url == "http://127.0.0.1:8000/callbacks/masking/"
     again = ensure_demo_accounts("http://127.0.0.1:8000")
     assert {k: a.pk for k, a in again.items()} == {k: a.pk for k, a in first.items()}
     assert again["smm_v2"].api_key == first["smm_v2"].api_key
-    assert SandboxAccount.objects.count() == len(Kind)
+    assert SandboxAccount.objects.count() == len(PROTOCOLS)
 
 
 def test_base_urls_follow_the_contract():
@@ -101,9 +104,9 @@ def test_base_urls_follow_the_contract():
 @pytest.mark.parametrize(
     ("build", "key", "default"),
     [
-        (catalogue.virtusim_services, "id", catalogue.VIRTUSIM_DEFAULT_SIZE),
-        (catalogue.smm_services, "service", catalogue.SMM_DEFAULT_SIZE),
-        (catalogue.osimesa_products, "code", catalogue.OSIMESA_DEFAULT_SIZE),
+        (virtusim_services, "id", VIRTUSIM_DEFAULT_SIZE),
+        (smm_services, "service", SMM_DEFAULT_SIZE),
+        (osimesa_products, "code", OSIMESA_DEFAULT_SIZE),
     ],
 )
 def test_catalogues_are_deterministic_with_unique_ids(build, key, default):
@@ -115,7 +118,7 @@ def test_catalogues_are_deterministic_with_unique_ids(build, key, default):
 
 @pytest.mark.django_db
 def test_catalogue_size_is_per_account(client, make_account):
-    account = make_account(Kind.SMM_V2, catalogue_size=500)
+    account = make_account("smm_v2", catalogue_size=500)
     with CaptureQueriesContext(connection) as queries:
         items = client.post("/sandbox/smm_v2/api", {"key": account.api_key, "action": "services"}).json()
     assert len(items) == 500 and len(queries) < 10

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.db.models import F
 
-from providers.sandbox import catalogue
-from providers.sandbox.models import Kind, SandboxOrder, SandboxRefill
+from providers.sandbox.models import SandboxOrder, SandboxRefill
+from providers.sandbox.protocols.smm_v2 import SMM_DEFAULT_SIZE, smm_services
 from tests.providers.sandbox.helpers import balance_of, rewind
 
 URL = "/sandbox/smm_v2/api"
@@ -16,7 +16,7 @@ STEP = 15
 
 @pytest.fixture
 def account(make_account):
-    return make_account(Kind.SMM_V2, smm_step_seconds=STEP, balance=Decimal("500000"))
+    return make_account("smm_v2", smm_step_seconds=STEP, balance=Decimal("500000"))
 
 
 def call(client, account, **data):
@@ -26,7 +26,7 @@ def call(client, account, **data):
 def service(refill: bool | None = None, cancel: bool | None = None) -> dict:
     return next(
         s
-        for s in catalogue.smm_services()
+        for s in smm_services()
         if (refill is None or s["refill"] is refill) and (cancel is None or s["cancel"] is cancel)
     )
 
@@ -38,7 +38,7 @@ def add(client, account, link: str = "https://instagram.com/budi", quantity: int
 
 def test_services_shape(client, account):
     items = call(client, account, action="services")
-    assert len(items) == catalogue.SMM_DEFAULT_SIZE
+    assert len(items) == SMM_DEFAULT_SIZE
     assert {i["category"] for i in items} == {"Instagram", "TikTok", "YouTube", "Facebook", "Twitter"}
     first = items[0]
     assert set(first) == {"service", "name", "category", "type", "rate", "min", "max", "refill", "cancel"}
@@ -88,7 +88,7 @@ def test_add_charges_per_1000_and_progresses_to_completed(client, account):
     [("partial", "Partial", 100), ("cancel", "Canceled", 300), ("error", "Error", 300)],
 )
 def test_link_keywords_decide_the_end_and_refund(client, account, keyword, final, remains):
-    item = next(s for s in catalogue.smm_services() if "." not in s["rate"] and int(s["min"]) == 100)
+    item = next(s for s in smm_services() if "." not in s["rate"] and int(s["min"]) == 100)
     order_id = add(client, account, link=f"https://tiktok.com/@{keyword}", quantity=300, item=item)["order"]
     rewind(2 * STEP, account=account)
     status = call(client, account, action="status", order=order_id)
@@ -100,7 +100,7 @@ def test_link_keywords_decide_the_end_and_refund(client, account, keyword, final
 
 
 def test_add_errors(client, make_account):
-    account = make_account(Kind.SMM_V2, balance=Decimal("1"))
+    account = make_account("smm_v2", balance=Decimal("1"))
     item = service()
     assert add(client, account, item={"service": "nope", "min": 100}) == {"error": "Incorrect service ID"}
     assert add(client, account, link="", item=item) == {"error": "Incorrect link"}

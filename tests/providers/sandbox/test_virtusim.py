@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from providers.sandbox import catalogue
-from providers.sandbox.models import Kind, SandboxOrder
+from providers.sandbox.models import SandboxOrder
+from providers.sandbox.protocols.virtusim import VIRTUSIM_DEFAULT_SIZE, virtusim_services
 from tests.providers.sandbox.helpers import balance_of, rewind
 
 URL = "/sandbox/virtusim/json.php"
@@ -14,7 +14,7 @@ URL = "/sandbox/virtusim/json.php"
 
 @pytest.fixture
 def account(make_account):
-    return make_account(Kind.VIRTUSIM, otp_delay_seconds=20)
+    return make_account("virtusim", otp_delay_seconds=20)
 
 
 def call(client, account, method: str = "get", **params):
@@ -22,13 +22,13 @@ def call(client, account, method: str = "get", **params):
 
 
 def first_in_stock() -> dict[str, str]:
-    return next(s for s in catalogue.virtusim_services() if s["tersedia"] != "0")
+    return next(s for s in virtusim_services() if s["tersedia"] != "0")
 
 
 def test_services_shape_with_string_numbers(client, account):
     body = call(client, account, action="services", country="indo")
     assert body["status"] is True
-    assert len(body["data"]) == catalogue.VIRTUSIM_DEFAULT_SIZE
+    assert len(body["data"]) == VIRTUSIM_DEFAULT_SIZE
     item = body["data"][0]
     assert set(item) == {"id", "name", "price", "tersedia", "category"}
     assert all(isinstance(item[k], str) for k in item)
@@ -82,8 +82,8 @@ def test_post_works_like_get(client, account):
 
 
 def test_order_errors(client, make_account):
-    account = make_account(Kind.VIRTUSIM, balance=Decimal("100"))
-    empty = next(s for s in catalogue.virtusim_services() if s["tersedia"] == "0")
+    account = make_account("virtusim", balance=Decimal("100"))
+    empty = next(s for s in virtusim_services() if s["tersedia"] == "0")
     assert call(client, account, action="order", service="9999")["data"]["msg"] == "Layanan tidak ditemukan"
     assert call(client, account, action="order", service=empty["id"])["data"]["msg"] == "Layanan tidak tersedia"
     assert call(client, account, action="order")["data"]["msg"] == "Permintaan tidak sesuai"
@@ -148,7 +148,7 @@ def test_set_status_bad_requests(client, account):
 
 
 def test_never_arriving_code_expires_with_refund(client, make_account):
-    account = make_account(Kind.VIRTUSIM, otp_delay_seconds=-1)
+    account = make_account("virtusim", otp_delay_seconds=-1)
     order_id = call(client, account, action="order", service=first_in_stock()["id"])["data"]["id"]
     rewind(29 * 60, account=account)
     assert call(client, account, action="status", id=order_id)["data"]["status"] == "Pending"
@@ -158,7 +158,7 @@ def test_never_arriving_code_expires_with_refund(client, make_account):
 
 
 def test_orders_are_private_to_their_account(client, account, make_account):
-    other = make_account(Kind.VIRTUSIM)
+    other = make_account("virtusim")
     order_id = call(client, account, action="order", service=first_in_stock()["id"])["data"]["id"]
     assert call(client, other, action="status", id=order_id)["data"]["msg"] == "Pesanan tidak ditemukan"
     assert call(client, other, action="active_order")["data"] == []

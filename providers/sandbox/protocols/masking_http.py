@@ -7,19 +7,23 @@ import csv
 import io
 import math
 import re
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from django.utils import timezone
 
-from .. import dlr, rules
+from .. import dlr
+from ..common import WIB, amount, params, sandbox_endpoint, text_reply
 from ..faults import Scope, with_fault
-from ..models import DlrState, Kind, SandboxAccount, SandboxOrder
+from ..models import DlrState, SandboxAccount, SandboxOrder
 from ..services import place_order, settle
-from .common import amount, params, sandbox_endpoint, text_reply
+from . import DeliveryReport, SandboxProtocol, register
 
+KIND = "masking_http"
 PRICE_PER_SMS = Decimal(350)
 SMS_LENGTH = 160
 BAD_LOGIN = "Username atau Password salah"
@@ -31,7 +35,7 @@ def _login(p: dict[str, str]) -> SandboxAccount | None:
     username, password = p.get("username", ""), p.get("password", "")
     if not username or not password:
         return None
-    return SandboxAccount.objects.filter(kind=Kind.MASKING_HTTP, username=username, password=password).first()
+    return SandboxAccount.objects.filter(kind=KIND, username=username, password=password).first()
 
 
 def _logged_in(
@@ -56,7 +60,7 @@ def _send(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResp
     if not message.strip():
         return text_reply("Pesan tidak boleh kosong")
     cost = PRICE_PER_SMS * math.ceil(len(message) / SMS_LENGTH)
-    outcome = rules.masking_outcome(hp)
+    outcome = masking_outcome(hp)
     dlr_at = now + timedelta(seconds=account.dlr_delay_seconds)
     order = place_order(
         account,
@@ -85,7 +89,7 @@ def _balance(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpR
 
 def _date(raw: str) -> datetime | None:
     try:
-        return datetime.strptime(raw.strip(), "%d-%m-%Y").replace(tzinfo=rules.WIB)
+        return datetime.strptime(raw.strip(), "%d-%m-%Y").replace(tzinfo=WIB)
     except ValueError:
         return None
 
@@ -105,10 +109,10 @@ def _reports(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpR
     orders = account.orders.filter(created_at__gte=start, created_at__lt=end + timedelta(days=1))
     rows = [["id", "tanggal", "msisdn", "pesan", "jumlah_sms", "status", "keterangan"]]
     for order in orders.order_by("created_at", "pk"):
-        code = rules.masking_code(order, now)
-        sent = timezone.localtime(order.created_at, rules.WIB).strftime("%d-%m-%Y %H:%M:%S")
+        code = masking_code(order, now)
+        sent = timezone.localtime(order.created_at, WIB).strftime("%d-%m-%Y %H:%M:%S")
         parts = str(math.ceil(len(order.message) / SMS_LENGTH))
-        text = rules.MASKING_DLR_TEXT[code]
+        text = MASKING_DLR_TEXT[code]
         rows.append([order.external_id, sent, order.target, order.message, parts, code, text])
     return _csv(rows, f"report_{p['start'].strip()}_{p['end'].strip()}.csv")
 
@@ -119,7 +123,7 @@ def _inbox(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpRes
     delivered = account.orders.filter(outcome="22", target__endswith="7", dlr_at__lte=now - INBOX_REPLY_AFTER)
     for order in delivered.order_by("dlr_at", "pk"):
         replied = (order.dlr_at or now) + INBOX_REPLY_AFTER
-        at = timezone.localtime(replied, rules.WIB).strftime("%d-%m-%Y %H:%M:%S")
+        at = timezone.localtime(replied, WIB).strftime("%d-%m-%Y %H:%M:%S")
         rows.append([order.external_id, at, order.target, "YA"])
     return _csv(rows, "inbox.csv")
 
@@ -151,7 +155,7 @@ def report(request: HttpRequest) -> HttpResponse:
     p = params(request)
     rpt = p.get("rpt", "").strip()
     order = (
-        SandboxOrder.objects.select_related("account").filter(account__kind=Kind.MASKING_HTTP, external_id=rpt).first()
+        SandboxOrder.objects.select_related("account").filter(account__kind=KIND, external_id=rpt).first()
         if rpt
         else None
     )
@@ -162,4 +166,66 @@ def report(request: HttpRequest) -> HttpResponse:
     account, now = order.account, timezone.now()
     settle(account, now)
     dlr.sweep(account, now)
-    return with_fault(account, Scope.STATUS, lambda: text_reply(rules.masking_code(order, now)))
+    return with_fault(account, Scope.STATUS, lambda: text_reply(masking_code(order, now)))
+
+
+# --- catalogue and rules ------------------------------------------------------------
+
+
+MASKING_DLR_TEXT = {
+    "22": "Delivered",
+    "20": "Pending",
+    "50": "Insufficient Credit Balance",
+    "51": "Expiration Period",
+    "52": "No Charge",
+}
+
+
+def masking_outcome(number: str) -> str:
+    if number.endswith("4"):
+        return "50"
+    return "52" if number.endswith("5") else "22"
+
+
+def masking_code(order: SandboxOrder, now: datetime) -> str:
+    """What `report.php` shows: 20 (pending) until the DLR time, then the outcome."""
+    return order.outcome if order.dlr_at is not None and order.dlr_at <= now else "20"
+
+
+def delivery_report(order: SandboxOrder) -> DeliveryReport:
+    """GET with a query string to the URL registered with the gateway (the account's `callback_url`)."""
+    payload = {
+        "session_id": order.external_id,
+        "error_code": order.outcome,
+        "error_message": MASKING_DLR_TEXT[order.outcome],
+        "msisdn": order.target,
+    }
+    return DeliveryReport("GET", payload)
+
+
+def demo_credentials() -> dict[str, str]:
+    return {"username": f"demo{secrets.token_hex(4)}", "password": secrets.token_urlsafe(12)}
+
+
+PROTOCOL = register(
+    SandboxProtocol(
+        kind=KIND,
+        title="SMS masking (HTTP)",
+        base_path="masking_http",
+        urls=[
+            path("masking_http/send.php", send, name="masking_send"),
+            path("masking_http/send_post.php", send, name="masking_send_post"),
+            path("masking_http/report.php", report, name="masking_report"),
+            path("masking_http/balance.php", balance, name="masking_balance"),
+            path("masking_http/reports_post.php", reports_post, name="masking_reports_post"),
+            path("masking_http/inbox.php", inbox, name="masking_inbox"),
+        ],
+        external_id=lambda pk: str(18319000 + pk),
+        demo_provider="Sandbox Masking",
+        demo_balance=Decimal("250000"),
+        wrong_types={"status": "ok", "id": "oops"},
+        demo_credentials=demo_credentials,
+        delivery_report=delivery_report,
+        registered_callback=True,
+    )
+)

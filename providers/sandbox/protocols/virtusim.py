@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from django.utils import timezone
 
-from .. import catalogue, rules
+from ..common import account_by_key, catalogue_size, find, json_reply, params, sandbox_endpoint, stable_hash
 from ..faults import Scope, with_fault
-from ..models import Kind, SandboxAccount, SandboxOrder
+from ..models import SandboxAccount, SandboxOrder
 from ..services import close_order, place_order, settle
-from .common import account_by_key, json_reply, params, sandbox_endpoint
+from . import SandboxProtocol, register
 
+KIND = "virtusim"
 OPERATORS = {"telkomsel": "62812", "indosat": "62856", "axis": "62838"}
 SET_STATUS_LABEL = {"1": "Ready", "2": "Cancel", "3": "Resend", "4": "Selesai"}
 
@@ -29,14 +32,14 @@ def _order_data(order: SandboxOrder) -> dict[str, str]:
 
 
 def _services(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
-    return json_reply({"status": True, "data": catalogue.virtusim_services(account.catalogue_size)})
+    return json_reply({"status": True, "data": virtusim_services(account.catalogue_size)})
 
 
 def _order(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
     operator = p.get("operator", "any").strip().lower() or "any"
     if not p.get("service") or (operator != "any" and operator not in OPERATORS):
         return _fail("Permintaan tidak sesuai")
-    item = catalogue.find(catalogue.virtusim_services(account.catalogue_size), "id", p["service"])
+    item = find(virtusim_services(account.catalogue_size), "id", p["service"])
     if item is None:
         return _fail("Layanan tidak ditemukan")
     if item["tersedia"] == "0":
@@ -70,14 +73,14 @@ def _set_status(account: SandboxAccount, p: dict[str, str], now: datetime) -> Ht
     if order is None:
         missing = "Pesanan tidak ditemukan"
         return json_reply({"status": False, "msg": missing, "data": {"msg": missing}})
-    view = rules.otp_view(order, now)
+    view = otp_view(order, now)
     message = _apply_set_status(order, code, view, account, now)
     ok = message is not None
     return json_reply({"status": ok, "msg": message or f"Gagal {SET_STATUS_LABEL[code]}", "data": _order_data(order)})
 
 
 def _apply_set_status(
-    order: SandboxOrder, code: str, view: rules.OtpView, account: SandboxAccount, now: datetime
+    order: SandboxOrder, code: str, view: OtpView, account: SandboxAccount, now: datetime
 ) -> str | None:
     """The success message, or None when the vendor would refuse."""
     if not view.active:
@@ -106,13 +109,13 @@ def _apply_set_status(
 def _active_order(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
     data = []
     for order in account.orders.filter(closed_status="").order_by("created_at", "pk"):
-        view = rules.otp_view(order, now)
+        view = otp_view(order, now)
         data.append(
             {
                 "id": order.external_id,
                 "status": view.active_status,
                 "number": order.target,
-                "otp": view.sms or rules.OTP_WAITING,
+                "otp": view.sms or OTP_WAITING,
                 "sms": view.sms,
                 "service_name": order.service_name,
             }
@@ -124,7 +127,7 @@ def _status(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpRe
     order = account.orders.filter(external_id=p.get("id", "")).first() if p.get("id") else None
     if order is None:
         return _fail("Pesanan tidak ditemukan")
-    view = rules.otp_view(order, now)
+    view = otp_view(order, now)
     return json_reply(
         {
             "status": True,
@@ -151,10 +154,10 @@ ACTIONS: dict[str, tuple[Handler, Scope]] = {
 
 def expire_open_orders(account: SandboxAccount, now: datetime) -> None:
     """Numbers left open expire after OTP_EXPIRY: with a code -> Success, without -> Cancel + refund."""
-    cutoff = now - rules.OTP_EXPIRY
+    cutoff = now - OTP_EXPIRY
     for order in account.orders.filter(closed_status="", created_at__lte=cutoff):
-        expired_at = order.created_at + rules.OTP_EXPIRY
-        if rules.otp_view(order, expired_at).sms:
+        expired_at = order.created_at + OTP_EXPIRY
+        if otp_view(order, expired_at).sms:
             close_order(order, "Success", Decimal(0), expired_at)
         else:
             close_order(order, "Cancel", order.cost, expired_at)
@@ -163,7 +166,7 @@ def expire_open_orders(account: SandboxAccount, now: datetime) -> None:
 @sandbox_endpoint
 def endpoint(request: HttpRequest) -> HttpResponse:
     p = params(request)
-    account = account_by_key(Kind.VIRTUSIM, p.get("api_key", ""))
+    account = account_by_key(KIND, p.get("api_key", ""))
     if account is None:
         return _fail("API Key salah")
     now = timezone.now()
@@ -173,3 +176,79 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     if handler is None:
         return _fail("Permintaan tidak sesuai")
     return with_fault(account, scope, lambda: handler(account, p, now))
+
+
+# --- catalogue and rules ------------------------------------------------------------
+OTP_WAITING = "Waiting SMS Code"
+OTP_EXPIRY = timedelta(minutes=30)  # numbers left open close on their own (after the panel's 20 min)
+VIRTUSIM_DEFAULT_SIZE = 40
+
+_OTP_APPS = [
+    "Twitter", "Lazada", "WhatsApp", "Telegram", "Shopee", "Tokopedia", "Gojek", "Grab", "Facebook",
+    "Instagram", "Google", "TikTok", "Line", "WeChat", "Discord", "Bukalapak", "Blibli", "DANA", "OVO",
+    "LinkAja", "Netflix", "Spotify", "Amazon", "Microsoft", "Yahoo", "Apple", "Snapchat", "Tinder",
+    "Bumble", "Uber", "Steam", "PayPal", "Viber", "KakaoTalk", "Naver", "BitClout", "Zalo", "Akulaku",
+    "Kredivo", "Anyother",
+]  # fmt: skip
+
+
+def virtusim_services(size: int = 0) -> list[dict[str, str]]:
+    """`{"id", "name", "price", "tersedia", "category"}`, numbers as strings; every 13th out of stock."""
+    items = []
+    for i in range(catalogue_size(size, VIRTUSIM_DEFAULT_SIZE)):
+        app = _OTP_APPS[i % len(_OTP_APPS)]
+        server = i // len(_OTP_APPS)
+        name = app if server == 0 else f"{app} Server {'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[server % 26]}"
+        seed = stable_hash("virtusim", i)
+        stock = 0 if i % 13 == 12 else 500 + seed % 9000
+        items.append(
+            {
+                "id": str(i + 1),
+                "name": name,
+                "price": str(500 + (seed % 31) * 50),
+                "tersedia": str(stock),
+                "category": "OTP",
+            }
+        )
+    return items
+
+
+def otp_sms(order_pk: int, attempt: int) -> str:
+    """The SMS for attempt n (0 = first code, n = after n resends); the code is its first digit run."""
+    code = (order_pk * 7919 + attempt * 104729 + 271828) % 900000 + 100000
+    return (
+        f" {code} adalah kode verifikasi Anda & berlaku selama 4 menit. "
+        "Hindari penipuan dengan tidak membagikan kode Anda kepada siapapun."
+    )
+
+
+@dataclass(frozen=True)
+class OtpView:
+    active_status: str  # as `active_order` shows it
+    status: str  # as `status&id=` shows it
+    sms: str
+    active: bool  # still listed by `active_order`
+
+
+def otp_view(order: SandboxOrder, now: datetime) -> OtpView:
+    arrived = order.otp_at is not None and order.otp_at <= now
+    sms = otp_sms(order.pk, order.resend_count) if arrived else order.previous_sms
+    if order.closed_status:
+        return OtpView(order.closed_status, order.closed_status, sms, active=False)
+    if sms:
+        return OtpView("Otp Diterima", "Processing", sms, active=True)
+    return OtpView("Ready" if order.ready_at else "Pending", "Pending", "", active=True)
+
+
+PROTOCOL = register(
+    SandboxProtocol(
+        kind=KIND,
+        title="VirtuSIM (OTP)",
+        base_path="virtusim/json.php",
+        urls=[path("virtusim/json.php", endpoint, name="virtusim")],
+        external_id=lambda pk: str(9000 + pk),
+        demo_provider="Sandbox VirtuSIM",
+        demo_balance=Decimal("500000"),
+        wrong_types={"status": True, "data": "oops"},
+    )
+)

@@ -6,20 +6,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from django.utils import timezone
 
-from .. import catalogue, rules
+from ..common import WIB, catalogue_size, find, in_cutoff, json_reply, number, params, sandbox_endpoint, stable_hash
 from ..faults import Scope, with_fault
-from ..models import Kind, SandboxAccount, SandboxOrder
+from ..models import SandboxAccount, SandboxOrder
 from ..services import place_order, settle
-from .common import json_reply, number, params, sandbox_endpoint
+from . import SandboxProtocol, api_key_credentials, register
 
+KIND = "osimesa"
 MAX_LIMIT = 15
 ORDER_THANKS = "Thank you for purchasing the product, please wait for the transaction to be processed."
 NOTES = {
@@ -44,14 +47,14 @@ def sign(user_id: str, api_key: str) -> str:
 
 def _account(p: dict[str, str]) -> SandboxAccount | None:
     key, signature = p.get("key", ""), p.get("sign", "").strip().lower()
-    account = SandboxAccount.objects.filter(kind=Kind.OSIMESA, api_key=key).first() if key else None
+    account = SandboxAccount.objects.filter(kind=KIND, api_key=key).first() if key else None
     if account is None or not hmac.compare_digest(signature, sign(account.user_id, account.api_key)):
         return None
     return account
 
 
 def _transaction(order: SandboxOrder, now: datetime, with_times: bool = True) -> dict[str, Any]:
-    status = rules.prepaid_status(order, now)
+    status = prepaid_status(order, now)
     item: dict[str, Any] = {
         "data": [order.target],
         "note": NOTES[status],
@@ -69,25 +72,25 @@ def _transaction(order: SandboxOrder, now: datetime, with_times: bool = True) ->
 
 
 def _services(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
-    return _ok(catalogue.osimesa_products(account.catalogue_size))
+    return _ok(osimesa_products(account.catalogue_size))
 
 
 def _order(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResponse:
     code, data_no = p.get("service", "").strip(), p.get("data_no", "").strip()
     if not code or not data_no:
         return _error(400, "The service and data_no parameters are required.")
-    product = catalogue.find(catalogue.osimesa_products(account.catalogue_size), "code", code)
+    product = find(osimesa_products(account.catalogue_size), "code", code)
     if product is None:
         return _error(400, "Product not found.")
     if product["status"] != "ready":
         return _error(400, "Product is out of stock.")
     start, end = product["cutoff"]["start"], product["cutoff"]["end"]
-    if rules.in_cutoff(start, end, timezone.localtime(now, rules.WIB).time()):
+    if in_cutoff(start, end, timezone.localtime(now, WIB).time()):
         return _error(400, f"Product is in cutoff time ({start} - {end} WIB).")
     if not _DATA_NO.match(data_no):
         return _error(400, "Invalid destination number.")
     price = Decimal(product["price"]["current"])
-    outcome = rules.prepaid_outcome(data_no)
+    outcome = prepaid_outcome(data_no)
     order = place_order(
         account,
         price,
@@ -103,7 +106,7 @@ def _order(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpRes
     if order is None:
         return _error(400, "Insufficient balance.")
     if outcome == "success":
-        order.voucher = rules.prepaid_voucher(order.pk, data_no)
+        order.voucher = prepaid_voucher(order.pk, data_no)
         order.save(update_fields=["voucher"])
     return _ok(_transaction(order, now, with_times=False), ORDER_THANKS)
 
@@ -141,3 +144,112 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     if handler is None:
         return _error(400, "Invalid type.")
     return with_fault(account, scope, lambda: handler(account, p, now))
+
+
+# --- catalogue and rules ------------------------------------------------------------
+OSIMESA_DEFAULT_SIZE = 60
+
+_OPERATORS = {
+    "TELKOMSEL": ("TSEL", "Telkomsel", "Flash"),
+    "INDOSAT": ("ISAT", "Indosat", "Freedom"),
+    "XL": ("XL", "XL", "Xtra Combo"),
+    "AXIS": ("AX", "Axis", "Bronet"),
+    "TRI": ("TRI", "Three", "AON"),
+}
+_PULSA = [5000, 10000, 20000, 25000, 50000, 100000]
+_DATA = [(2, 7, 15000), (8, 30, 45000), (15, 30, 65000), (30, 30, 95000)]
+_EMONEY = [
+    ("DANA", "DANA"),
+    ("OVO", "OVO"),
+    ("GOPAY", "GoPay"),
+    ("SHOPEEPAY", "ShopeePay"),
+    ("LINKAJA", "LinkAja"),
+]
+_CUTOFFS = [("23:30", "00:30"), ("23:45", "00:15"), ("22:00", "02:00")]
+NO_CUTOFF = ("00:00", "00:00")  # start == end: no window
+
+
+def _rp(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def _osimesa_base() -> list[tuple[str, str, str, str, str, int, str]]:
+    """(code, name, type, main, sub, nominal cost, note) for the 60 base products."""
+    base = []
+    for main, (prefix, label, package) in _OPERATORS.items():
+        for nominal in _PULSA:
+            name = f"{label} Pulsa {_rp(nominal)}"
+            cost = nominal + 1500 + nominal // 50
+            base.append((f"{prefix}{nominal // 1000}", name, "pulsa-reguler", main, "Pulsa Reguler", cost, "-"))
+        for gb, days, price in _DATA:
+            name = f"{label} Data {package} {gb} GB / {days} Hari"
+            note = f"Kuota {gb} GB, masa aktif {days} hari"
+            base.append((f"{prefix}D{gb}", name, "paket-internet", main, package, price, note))
+    for code, label in _EMONEY:
+        for nominal in (20000, 50000):
+            name, note = f"{label} Saldo {_rp(nominal)}", "Nomor HP terdaftar"
+            base.append((f"{code}{nominal // 1000}", name, "e-money", code, "Saldo", nominal + 1000, note))
+    return base
+
+
+def osimesa_products(size: int = 0) -> list[dict[str, Any]]:
+    """Osimesa `service` items. Every 11th is `empty`; every 8th has a nightly cutoff window."""
+    base = _osimesa_base()
+    items = []
+    for i in range(catalogue_size(size, OSIMESA_DEFAULT_SIZE)):
+        code, name, kind, main, sub, cost, note = base[i % len(base)]
+        server = i // len(base)
+        if server:
+            code, name = f"{code}S{server + 1}", f"{name} (Server {server + 1})"
+        standar = cost + stable_hash("osimesa", i) % 8 * 25
+        start, end = _CUTOFFS[i // 8 % len(_CUTOFFS)] if i % 8 == 7 else NO_CUTOFF
+        items.append(
+            {
+                "category": {"type": kind, "main": main, "sub": sub},
+                "multi": "1",
+                "name": name,
+                "note": note,
+                "code": code,
+                "price": {
+                    "list": {"standar": standar, "premium": standar - 200, "spesial": standar - 350},
+                    "current": standar,
+                },
+                "cutoff": {"start": start, "end": end},
+                "status": "empty" if i % 11 == 10 else "ready",
+                "updated_at": 1711103224 + i * 3600,
+            }
+        )
+    return items
+
+
+def prepaid_outcome(target: str) -> str:
+    return "failed" if target.endswith("99") else "success"
+
+
+def prepaid_voucher(order_pk: int, target: str) -> str:
+    """A 16-digit serial number, shown once the transaction succeeded."""
+    return f"{(order_pk * 48271 + int(target[-6:] or 0)) % 10**16:016d}"
+
+
+def prepaid_status(order: SandboxOrder, now: datetime) -> str:
+    return order.outcome if order.final_at is not None and order.final_at <= now else "waiting"
+
+
+def demo_credentials() -> dict[str, str]:
+    """Osimesa signs with md5(user_id + api_key)."""
+    return {**api_key_credentials(), "user_id": str(secrets.randbelow(90000) + 10000)}
+
+
+PROTOCOL = register(
+    SandboxProtocol(
+        kind=KIND,
+        title="Osimesa (prepaid)",
+        base_path="osimesa/api/prepaid",
+        urls=[path("osimesa/api/prepaid", endpoint, name="osimesa")],
+        external_id=lambda pk: f"OSM{100000 + pk}",
+        demo_provider="Sandbox Osimesa",
+        demo_balance=Decimal("2000000"),
+        wrong_types={"code": 200, "status": True, "message": "Success.", "data": "oops"},
+        demo_credentials=demo_credentials,
+    )
+)

@@ -10,14 +10,17 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.urls import re_path
 from django.utils import timezone
 
-from .. import dlr, rules
+from .. import dlr
+from ..common import WIB, account_by_key, json_reply, normalize_msisdn, number, sandbox_endpoint, sms_segments
 from ..faults import Scope, with_fault
-from ..models import DlrState, Kind, SandboxAccount
+from ..models import DlrState, SandboxAccount, SandboxOrder
 from ..services import place_order, settle
-from .common import account_by_key, json_reply, number, sandbox_endpoint
+from . import DeliveryReport, SandboxProtocol, register
 
+KIND = "rajasms"
 ROUTE_PRICE = {"reguler": Decimal(70), "masking": Decimal(150), "otp": Decimal(250)}
 MAX_PACKETS = 1000
 MAX_MESSAGE = 480
@@ -52,14 +55,14 @@ def _send_one(
     account: SandboxAccount, route: str, packet: dict[str, Any], callback: str, now: datetime
 ) -> dict[str, Any]:
     raw_number = str(packet.get("number") or "")
-    msisdn = rules.normalize_msisdn(raw_number)
+    msisdn = normalize_msisdn(raw_number)
     if msisdn is None:
         return _packet(raw_number, 0, 60, "Invalid Number", Decimal(0))
     message = str(packet.get("message") or "")
     if not message.strip() or len(message) > MAX_MESSAGE:
         return _packet(msisdn, 0, 70, "Invalid Message", Decimal(0))
-    price = ROUTE_PRICE[route] * rules.sms_segments(message)
-    scheduled = rules.parse_sending_datetime(str(packet.get("sendingdatetime") or ""))
+    price = ROUTE_PRICE[route] * sms_segments(message)
+    scheduled = parse_sending_datetime(str(packet.get("sendingdatetime") or ""))
     dlr_at = max(now, scheduled or now) + timedelta(seconds=account.dlr_delay_seconds)
     order = place_order(
         account,
@@ -70,7 +73,7 @@ def _send_one(
         service_name=f"SMS {route}",
         target=msisdn,
         message=message,
-        outcome=str(rules.rajasms_outcome(msisdn)),
+        outcome=str(rajasms_outcome(msisdn)),
         final_at=dlr_at,
         dlr_at=dlr_at,
         callback_url=callback,
@@ -88,7 +91,7 @@ def send(request: HttpRequest, route: str) -> HttpResponse:
     body = _body(request)
     if body is None:
         return _global("sending_respon", 20, "Json Post Error")
-    account = account_by_key(Kind.RAJASMS, str(body.get("apikey") or ""))
+    account = account_by_key(KIND, str(body.get("apikey") or ""))
     if account is None:
         return _global("sending_respon", 30, "ApiKey not register")
     now = timezone.now()
@@ -116,13 +119,13 @@ def balance(request: HttpRequest, route: str) -> HttpResponse:
     body = _body(request)
     if body is None:
         return _global("balance_respon", 20, "Json Post Error")
-    account = account_by_key(Kind.RAJASMS, str(body.get("apikey") or ""))
+    account = account_by_key(KIND, str(body.get("apikey") or ""))
     if account is None:
         return _global("balance_respon", 30, "ApiKey not register")
     now = timezone.now()
     settle(account, now)
     dlr.sweep(account, now)
-    expires = timezone.localtime(account.created_at, rules.WIB) + timedelta(days=BALANCE_VALID_DAYS)
+    expires = timezone.localtime(account.created_at, WIB) + timedelta(days=BALANCE_VALID_DAYS)
 
     def perform() -> HttpResponse:
         return json_reply(
@@ -139,3 +142,67 @@ def balance(request: HttpRequest, route: str) -> HttpResponse:
         )
 
     return with_fault(account, Scope.OTHER, perform)
+
+
+# --- catalogue and rules ------------------------------------------------------------
+
+
+RAJASMS_DELIVERY_TEXT = {
+    1: "Schedule",
+    2: "Sent",
+    3: "Delivered Success",
+    4: "Delivered Error",
+    5: "System Failed",
+    6: "Saldo Minus/Expired",
+    7: "Reject",
+    8: "System Error",
+    9: "Duplicate message",
+    10: "Delivered Success Backup",
+}
+
+
+def rajasms_outcome(number: str) -> int:
+    return 4 if number.endswith("4") else 3
+
+
+def parse_sending_datetime(raw: str) -> datetime | None:
+    """RajaSMS `sendingdatetime`: "yyyy-mm-dd hh-mm-ss" (as documented) or with colons, WIB."""
+    raw = (raw or "").strip()
+    for fmt in ("%Y-%m-%d %H-%M-%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            return datetime.strptime(raw, fmt).replace(tzinfo=WIB)
+        except ValueError:
+            continue
+    return None
+
+
+def delivery_report(order: SandboxOrder) -> DeliveryReport:
+    """POSTed as JSON to the `callbackurl` the send carried."""
+    code = int(order.outcome)
+    payload = {
+        "sendingid": int(order.external_id),
+        "number": order.target,
+        "deliverystatus": code,
+        "deliverystatustext": RAJASMS_DELIVERY_TEXT[code],
+    }
+    return DeliveryReport("POST", payload)
+
+
+_ROUTE = r"(?P<route>reguler|masking|otp)"
+
+PROTOCOL = register(
+    SandboxProtocol(
+        kind=KIND,
+        title="RajaSMS (JSON)",
+        base_path="rajasms",
+        urls=[
+            re_path(rf"^rajasms/sms/api_sms_{_ROUTE}_send_json\.php$", send, name="rajasms_send"),
+            re_path(rf"^rajasms/sms/api_sms_{_ROUTE}_balance_json\.php$", balance, name="rajasms_balance"),
+        ],
+        external_id=lambda pk: str(12345000 + pk),
+        demo_provider="Sandbox RajaSMS",
+        demo_balance=Decimal("250000"),
+        wrong_types={"sending_respon": "oops", "balance_respon": "oops"},
+        delivery_report=delivery_report,
+    )
+)

@@ -1,1 +1,0 @@
-"""One module per simulated vendor; `common` holds the enable guard and reply helpers."""
