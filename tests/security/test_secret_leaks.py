@@ -93,7 +93,7 @@ from panel.logging import MaskSecretsFilter
 from providers.models import Provider, Service
 from providers.sandbox import dlr
 from providers.sandbox.models import SandboxAccount
-from providers.sandbox.services import DEMO_BALANCES
+from providers.sandbox.protocols import PROTOCOLS
 from tests.api.helpers import Receiver, callback_receiver
 from tests.conftest import worker_inline
 from tests.orders.sandbox_shop import (
@@ -498,7 +498,7 @@ def md5(text: str) -> str:
 def open_sandbox(capture: Capture, root: str, settings: RunSettings) -> Shop:
     """The five sandbox accounts with the run's credentials, then the providers the way the demo makes them."""
     for kind, creds in PROVIDER_CREDENTIALS.items():
-        SandboxAccount.objects.create(kind=kind, name=f"demo-{kind}", balance=DEMO_BALANCES[kind], **creds)
+        SandboxAccount.objects.create(kind=kind, name=f"demo-{kind}", balance=PROTOCOLS[kind].demo_balance, **creds)
         for name, value in creds.items():
             group = PROVIDER_LOGIN if name in ("username", "user_id") else PROVIDER_SECRET
             capture.secret(f"{kind} {name}", value, group)
@@ -558,7 +558,7 @@ def reseller_web_session(capture: Capture, shop: Shop, ani: User) -> tuple[Brows
     osimesa = shop.accounts["osimesa"]
     SandboxAccount.objects.filter(pk=osimesa.pk).update(balance=Decimal("0"))
     orders["prepaid_refused"] = place_web_order(web, "prepaid", {"service": shop.prepaid.pk, "target": "081298765432"})
-    SandboxAccount.objects.filter(pk=osimesa.pk).update(balance=DEMO_BALANCES["osimesa"])
+    SandboxAccount.objects.filter(pk=osimesa.pk).update(balance=PROTOCOLS["osimesa"].demo_balance)
     assert Order.objects.get(pk=orders["prepaid_refused"]).status == "failed"
     with shop.fault("smm_v2", "invalid_json", "order"):
         orders["smm_unknown"] = place_web_order(
