@@ -1,13 +1,15 @@
-"""The refresh tick: ask each upstream about its active orders (batched), and expire stale OTP orders."""
+"""Refreshing orders from their upstreams (one service for every caller), and expiring stale OTP orders."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from orders.models import Order
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 class RefreshStats:
     checked: int = 0
     changed: int = 0
+    finished: int = 0
     upstream_calls: int = 0
     errors: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
@@ -34,10 +37,66 @@ class RefreshStats:
         return text + (f", {len(self.errors)} provider errors" if self.errors else "")
 
 
-def refresh_tick(provider_ids: list[int] | None = None) -> RefreshStats:
-    """One pass over active orders: one batched status request per provider (the adapter batches:
-    VirtuSIM active_order once, SMM v2 `orders=` in hundreds). Only changed orders are written."""
+def is_stale(order: Order, now: datetime | None = None) -> bool:
+    """An active order the upstream can be asked about, not updated for ORDER_REFRESH_STALE_SECONDS."""
+    now = now or timezone.now()
+    return (
+        order.status in (Status.PENDING, Status.PROCESSING)
+        and bool(order.external_id)
+        and order.kind != ProductKind.SMS  # SMS moves on delivery reports (orders.delivery)
+        and (now - order.updated_at).total_seconds() > settings.ORDER_REFRESH_STALE_SECONDS
+    )
+
+
+def orders_refresh(orders: Iterable[Order], *, reason: str, stale_only: bool = False) -> RefreshStats:
+    """Ask the upstreams about `orders` now: one batched status request per provider (the adapter
+    batches: VirtuSIM active_order once, SMM v2 `orders=` in hundreds), and apply what changed with the
+    caller's `reason`. The one refresh path: the worker's tick, an order's page, the API's status calls
+    and the OTP expiry all come here.
+
+    `stale_only` (a page or an API client polling): only orders `is_stale`, each at most once per
+    ORDER_REFRESH_STALE_SECONDS however many pages and clients poll it. A provider's failure is counted
+    in the stats, never raised."""
     stats = RefreshStats()
+    now = timezone.now()
+    by_provider: dict[int, list[Order]] = defaultdict(list)
+    for order in orders:
+        if stale_only and not (is_stale(order, now) and _not_asked_lately(order)):
+            continue
+        if order.status in (Status.PENDING, Status.PROCESSING) and order.external_id:
+            by_provider[order.provider_id].append(order)
+    providers = {p.pk: p for p in Provider.objects.filter(pk__in=list(by_provider))}
+    for provider_id, group in by_provider.items():
+        provider = providers[provider_id]
+        stats.checked += len(group)
+        try:
+            adapter = provider_adapter(provider)
+            release_connection()  # this thread waits on the upstream without a database connection
+            results = adapter.fetch_statuses([o.external_id for o in group])
+        except ProviderError as exc:
+            stats.errors.append(f"{provider}: {exc}")
+            logger.warning("refresh at %s failed: %s", provider, exc)
+            continue
+        stats.upstream_calls += 1
+        by_id = {r.external_id: r for r in results}
+        for order in group:
+            result = by_id.get(order.external_id)
+            before = order.status
+            if result is not None and order_apply_status(order, result, reason=reason):
+                stats.changed += 1
+                stats.finished += int(order.is_final)
+                stats.changes.append(f"#{order.pk} {order.kind}: {before} -> {order.status}")
+    return stats
+
+
+def _not_asked_lately(order: Order) -> bool:
+    """Claims the order's refresh slot (shared by every process through the cache)."""
+    key = f"order-refresh:{order.pk}:{order.created_at.timestamp()}"
+    return cache.add(key, 1, timeout=settings.ORDER_REFRESH_STALE_SECONDS)
+
+
+def refresh_tick(provider_ids: list[int] | None = None) -> RefreshStats:
+    """The worker's pass over every active order (only changed orders are written)."""
     active = (
         Order.objects.filter(status__in=[Status.PENDING, Status.PROCESSING])
         .exclude(kind=ProductKind.SMS)  # SMS moves on delivery reports (orders.delivery)
@@ -47,27 +106,7 @@ def refresh_tick(provider_ids: list[int] | None = None) -> RefreshStats:
     )
     if provider_ids is not None:
         active = active.filter(provider_id__in=provider_ids)
-    by_provider: dict[int, list[Order]] = defaultdict(list)
-    for order in active:
-        by_provider[order.provider_id].append(order)
-    for provider in Provider.objects.filter(pk__in=list(by_provider)):
-        orders = by_provider[provider.pk]
-        stats.checked += len(orders)
-        try:
-            results = provider_adapter(provider).fetch_statuses([o.external_id for o in orders])
-        except ProviderError as exc:
-            stats.errors.append(f"{provider}: {exc}")
-            logger.warning("refresh of %s failed: %s", provider, exc)
-            continue
-        stats.upstream_calls += 1
-        by_id = {r.external_id: r for r in results}
-        for order in orders:
-            result = by_id.get(order.external_id)
-            before = order.status
-            if result is not None and order_apply_status(order, result):
-                stats.changed += 1
-                stats.changes.append(f"#{order.pk} {order.kind}: {before} -> {order.status}")
-    return stats
+    return orders_refresh(active, reason="refresh")
 
 
 def otp_expire(now=None) -> int:
@@ -95,7 +134,7 @@ def otp_expire(now=None) -> int:
         except ProviderRejected as exc:
             # Refused (e.g. "Gagal Cancel": a code just arrived, or it is gone upstream): ask what it is now.
             logger.info("OTP expiry: cancel of order %s refused: %s", order.pk, exc)
-            finished += refresh_order(order)
+            finished += refresh_order(order, reason="OTP window over: asked after a refused cancel")
             continue
         except ProviderError as exc:
             logger.warning("OTP expiry: order %s: %s (will retry)", order.pk, exc)
@@ -103,21 +142,12 @@ def otp_expire(now=None) -> int:
         if result.ok:
             finished += order_transition(order, to=Status.CANCELED, reason="OTP window over without a code")
         else:
-            finished += refresh_order(order)
+            finished += refresh_order(order, reason="OTP window over: asked after an unconfirmed cancel")
     return finished
 
 
-def refresh_order(order: Order) -> int:
-    """Ask the upstream about one order now (e.g. while its page is open). Returns 1 if it became final."""
+def refresh_order(order: Order, *, reason: str) -> int:
+    """Ask the upstream about one order now. Returns 1 if it became final."""
     if order.is_final or not order.external_id or order.kind == ProductKind.SMS:
         return 0
-    try:
-        adapter = provider_adapter(order.provider)
-        release_connection()  # the page's thread waits on the upstream without a database connection
-        results = adapter.fetch_statuses([order.external_id])
-    except ProviderError:
-        return 0
-    for result in results:
-        if result.external_id == order.external_id and order_apply_status(order, result, reason="after expiry"):
-            return int(order.is_final)
-    return 0
+    return orders_refresh([order], reason=reason).finished

@@ -238,6 +238,9 @@ else:
 
 # --- Panel behaviour ------------------------------------------------------------------------------
 OTP_EXPIRY_MINUTES = env.int("OTP_EXPIRY_MINUTES", default=20)
+# An active order not updated for this long is asked about when its page or an API client polls it (at most
+# once per this many seconds per order, whoever polls); the worker's tick refreshes every active order anyway.
+ORDER_REFRESH_STALE_SECONDS = env.int("ORDER_REFRESH_STALE_SECONDS", default=5)
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=25.0)
 # Per provider, per process (providers/adapters/guard.py): calls in flight at once, and the circuit breaker.

@@ -9,37 +9,28 @@ order cannot travel round in a circle.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 
 from accounts.models import User
 from orders.models import Order
 from orders.quotes import user_tier
-from orders.services import order_apply_status
-from orders.submission import release_connection
-from providers.adapters.errors import ProviderError
-from providers.adapters.types import ProductKind, Status
+from orders.refresh import orders_refresh
+from providers.adapters.types import ProductKind
 from providers.models import Provider, Service, ServicePrice
 from providers.pricing import price_for, prices_for_tier
-from providers.services import provider_adapter
 
 from .common import digits_id
 
 logger = logging.getLogger("orders.api")
 
-REFRESH_AFTER = timedelta(seconds=5)  # an active order older than this is asked about when polled
-REFRESH_THROTTLE = 5  # seconds between two API-triggered refreshes of one order
 _PROBE_PATH = {"rajasms": "/sms/api_sms_reguler_send_json.php"}  # base_url is the server root
 _DOWNSTREAM_KINDS = ("virtusim", "smm_v2", "osimesa", "rajasms")
 
@@ -128,31 +119,10 @@ def own_order(user: User, raw_id: object, kind: ProductKind) -> Order | None:
 
 
 def refresh_if_stale(orders: Iterable[Order]) -> None:
-    """Ask the upstream about active orders not updated for REFRESH_AFTER, batched per provider and
-    throttled per order, so a client polling the API sees progress between the
-    background refresh ticks. Never raises: the reply then shows what is stored."""
-    now = timezone.now()
-    due: dict[int, list[Order]] = defaultdict(list)
-    for order in orders:
-        if (
-            order.status in (Status.PENDING, Status.PROCESSING)
-            and order.external_id
-            and order.kind != ProductKind.SMS
-            and now - order.updated_at > REFRESH_AFTER
-            and cache.add(f"api:refresh:{order.pk}", 1, timeout=REFRESH_THROTTLE)
-        ):
-            due[order.provider_id].append(order)
-    for provider_id, group in due.items():
-        try:
-            adapter = provider_adapter(group[0].provider)
-            release_connection()  # the request's thread waits on the upstream without a database connection
-            results = adapter.fetch_statuses([o.external_id for o in group])
-            by_id = {result.external_id: result for result in results}
-            for order in group:
-                result = by_id.get(order.external_id)
-                if result is not None:
-                    order_apply_status(order, result, reason="refreshed for an API status request")
-        except ProviderError as exc:
-            logger.info("API refresh at provider %s failed: %s", provider_id, exc)
-        except Exception:
-            logger.exception("API refresh at provider %s crashed", provider_id)
+    """Ask the upstream about the polled orders that are stale (orders.refresh.orders_refresh), so a
+    client polling the API sees progress between the worker's ticks. Never raises: the reply then shows
+    what is stored."""
+    try:
+        orders_refresh(orders, reason="refreshed for an API status request", stale_only=True)
+    except Exception:
+        logger.exception("API refresh crashed")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -34,7 +34,7 @@ from orders.forms import OPERATOR_LABELS, ORDER_FORMS, OrderForm
 from orders.models import Order, OrderEvent, OrderKind, OrderStatus
 from orders.placement import order_place
 from orders.quotes import OrderInvalid, Quote, in_cutoff, order_quote, user_tier
-from orders.refresh import refresh_order
+from orders.refresh import orders_refresh
 from orders.selectors import (
     OrderFilters,
     catalogue_categories,
@@ -58,7 +58,6 @@ logger = logging.getLogger(__name__)
 
 CATALOGUE_PAGE_SIZE = 50
 POLL_SECONDS = 3
-REFRESH_AFTER = timedelta(seconds=5)  # poll: ask the upstream when the order has not moved for this long
 TOKENS_KEY = "order_tokens"  # session: confirmation tokens not used yet
 PLACED_KEY = "order_tokens_placed"  # session: token -> order id, to answer a repeated "Pay" click
 MAX_TOKENS = 20
@@ -512,15 +511,11 @@ def order_status(request: HttpRequest, pk: int) -> JsonResponse:
     order has not moved for a while, the upstream is asked now (at most once per few seconds per order),
     so the page moves on even without a worker."""
     order = _own_order(request, pk)
-    stale = timezone.now() - order.updated_at > REFRESH_AFTER
-    if order.is_active and order.kind != ProductKind.SMS and stale:
-        key = f"web-refresh:{order.pk}:{order.created_at.timestamp()}"
-        if cache.add(key, 1, timeout=int(REFRESH_AFTER.total_seconds())):
-            try:
-                refresh_order(order)
-            except Exception:  # the page must keep working whatever the upstream does
-                logger.exception("refresh of order %s from its page failed", order.pk)
+    try:
+        if orders_refresh([order], reason="refreshed for its page", stale_only=True).checked:
             order = _own_order(request, pk)
+    except Exception:  # the page must keep working whatever the upstream does
+        logger.exception("refresh of order %s from its page failed", order.pk)
     html = render_to_string("orders/_order_live.html", _live_context(request, order), request=request)
     return JsonResponse({"final": order.is_final, "status": order.status, "html": html})
 
