@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.services import InsufficientBalance, wallet_debit
 from orders import submission
 from orders.models import Order, OrderEvent, OrderRecipient, OrderStatus
-from orders.quotes import OrderInvalid, Quote, order_quote
+from orders.quotes import OrderInvalid, Problem, Quote, order_quote
 from orders.submission import new_claim, order_submit
 from providers.adapters.errors import ProviderUnavailable
 from providers.adapters.types import ProductKind
@@ -57,7 +57,8 @@ def _place_now(user: User, quote: Quote, source: str) -> Order:
             order = _order_create(user, quote, source, claim=new_claim(inline=True))
             order_submit(order)
     except ProviderUnavailable as exc:  # the guard said no before anything was charged or sent
-        raise OrderInvalid({"service": _("The provider is busy right now; try again in a moment.")}) from exc
+        busy = _("The provider is busy right now; try again in a moment.")
+        raise OrderInvalid.of("service", Problem.PROVIDER_BUSY, busy) from exc
     return order
 
 
@@ -93,7 +94,7 @@ def _order_create(user: User, quote: Quote, source: str, claim: str = "", callba
                 savepoint=False,
             )
         except InsufficientBalance as exc:
-            raise OrderInvalid({"__all__": str(exc)}) from exc  # rolls back the order row too
+            raise OrderInvalid.of("__all__", Problem.INSUFFICIENT_BALANCE, str(exc)) from exc  # rolls back the order
         if quote.messages:
             OrderRecipient.objects.bulk_create(
                 OrderRecipient(order=order, number=number, message=text, segments=parts)

@@ -1,7 +1,9 @@
 """Validating an order request and pricing it, before any money moves.
 
 `order_quote` is shared by the order forms (live price), the API and `order_place`: one set of rules.
-Errors are collected per field so a form can show each one beside its input.
+Problems are collected per field, each with a message a form shows beside its input and a `Problem`
+code that a downstream protocol maps to its own error (one table per protocol, orders/api/*): nobody
+parses messages, and nobody checks again what the quote checked.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -29,17 +32,66 @@ MAX_SCHEDULE_AHEAD = timedelta(days=30)
 _WHOLE = re.compile(r"-?[0-9]{1,12}")
 
 
-class OrderInvalid(Exception):
-    """The request cannot become an order. `errors` maps a field name ("__all__" for the whole
-    request) to a message fit to show the reseller."""
+class Problem(StrEnum):
+    """Why a request cannot become an order."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    UNKNOWN_KIND = "unknown_kind"
+    SMS_TYPE_UNAVAILABLE = "sms_type_unavailable"
+    NO_PRODUCT = "no_product"  # none chosen, or not of this kind
+    UNAVAILABLE = "unavailable"  # switched off here or gone upstream
+    NOT_FOR_SALE = "not_for_sale"  # no price for the reseller's tier
+    OUT_OF_STOCK = "out_of_stock"
+    IN_CUTOFF = "in_cutoff"  # prepaid: inside the product's daily cutoff window
+    PROVIDER_BUSY = "provider_busy"  # OTP: the provider's bulkhead or breaker refused at once
+    BAD_OPERATOR = "bad_operator"
+    BAD_LINK = "bad_link"
+    NOT_A_NUMBER = "not_a_number"
+    BELOW_MINIMUM = "below_minimum"
+    ABOVE_MAXIMUM = "above_maximum"
+    BAD_TARGET = "bad_target"
+    BAD_MESSAGE = "bad_message"
+    BAD_RECIPIENTS = "bad_recipients"
+    BAD_SCHEDULE = "bad_schedule"
+    FREE = "free"  # would cost nothing
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+
+
+class Problems(dict[str, str]):
+    """Field name ("__all__" for the whole request) -> a message fit to show the reseller, with the
+    `Problem` of each field in `codes`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.codes: dict[str, Problem] = {}
+
+    def add(self, name: str, code: Problem, message: str) -> None:
+        self[name] = message
+        self.codes[name] = code
+
+
+class OrderInvalid(Exception):
+    """The request cannot become an order: `errors` (field -> message) for forms, `codes` (field ->
+    Problem) for the protocols' error tables."""
+
+    def __init__(self, errors: Problems) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+        self.codes = errors.codes
+
+    @classmethod
+    def of(cls, name: str, code: Problem, message: str) -> OrderInvalid:
+        problems = Problems()
+        problems.add(name, code, message)
+        return cls(problems)
 
     @property
     def message(self) -> str:
         return " ".join(self.errors.values())
+
+    def first(self, *codes: Problem) -> Problem | None:
+        """The first of `codes` (a protocol's order of precedence) this request has, else None."""
+        found = set(self.codes.values())
+        return next((code for code in codes if code in found), None)
 
 
 @dataclass
@@ -90,11 +142,11 @@ def sms_routes(route_type: str) -> list[Service]:
     )
 
 
-def _int(value: object, field_name: str, errors: dict[str, str]) -> int | None:
+def _int(value: object, field_name: str, errors: Problems) -> int | None:
     """A whole number in ASCII digits (int() would also read Arabic-Indic or full-width digits)."""
     text = str(value if value is not None else "").strip()
     if not _WHOLE.fullmatch(text):
-        errors[field_name] = _("Enter a whole number.")
+        errors.add(field_name, Problem.NOT_A_NUMBER, _("Enter a whole number."))
         return None
     return int(text)
 
@@ -132,25 +184,27 @@ def order_quote(
     SMS takes either one `message` for all `recipients`, or `packets`: (normalized number, text) pairs
     from the bulk API, each text priced by its own segments."""
     now = now or timezone.now()
-    errors: dict[str, str] = {}
+    errors = Problems()
     try:
         kind = ProductKind(kind)
     except ValueError:
-        raise OrderInvalid({"kind": _("Unknown product kind.")}) from None
+        raise OrderInvalid.of("kind", Problem.UNKNOWN_KIND, _("Unknown product kind.")) from None
 
     routes: list[Service] = []
     if kind == ProductKind.SMS:
         routes = sms_routes(sms_type)
         if not routes:
-            raise OrderInvalid({"sms_type": _("This SMS type is not available right now.")})
+            raise OrderInvalid.of(
+                "sms_type", Problem.SMS_TYPE_UNAVAILABLE, _("This SMS type is not available right now.")
+            )
         service = routes[0]
     if service is None or service.kind != kind:
-        raise OrderInvalid({"service": _("Choose a product.")})
+        raise OrderInvalid.of("service", Problem.NO_PRODUCT, _("Choose a product."))
     if not (service.is_active and service.is_enabled and service.provider.enabled):
-        raise OrderInvalid({"service": _("This product is not available right now.")})
+        raise OrderInvalid.of("service", Problem.UNAVAILABLE, _("This product is not available right now."))
     price = price_for(service, user_tier(user))
     if price is None or not price.on_sale:
-        raise OrderInvalid({"service": _("This product is not for sale right now.")})
+        raise OrderInvalid.of("service", Problem.NOT_FOR_SALE, _("This product is not for sale right now."))
     unit_cost = service.cost
     quote = Quote(
         service=service,
@@ -165,20 +219,22 @@ def order_quote(
 
     if kind == ProductKind.OTP:
         if operator not in OTP_OPERATORS:
-            errors["operator"] = _("Choose an operator.")
+            errors.add("operator", Problem.BAD_OPERATOR, _("Choose an operator."))
         if not service.in_stock:
-            errors["service"] = _("No numbers in stock for this service.")
+            errors.add("service", Problem.OUT_OF_STOCK, _("No numbers in stock for this service."))
         quote.operator = operator
     elif kind == ProductKind.SMM:
         link = (link or "").strip()
         if not _valid_link(link):
-            errors["link"] = _("Enter a full link starting with https://.")
+            errors.add("link", Problem.BAD_LINK, _("Enter a full link starting with https://."))
         number = _int(quantity, "quantity", errors)
         if number is not None and not service.min_qty <= number <= service.max_qty:
-            errors["quantity"] = _("Quantity must be between %(min)s and %(max)s.") % {
+            code = Problem.BELOW_MINIMUM if number < service.min_qty else Problem.ABOVE_MAXIMUM
+            message = _("Quantity must be between %(min)s and %(max)s.") % {
                 "min": f"{service.min_qty:,}".replace(",", "."),
                 "max": f"{service.max_qty:,}".replace(",", "."),
             }
+            errors.add("quantity", code, message)
         if number is not None and "quantity" not in errors:
             quote.quantity = number
             quote.charge = ceil_rupiah(price.price * number / 1000)
@@ -187,14 +243,15 @@ def order_quote(
     elif kind == ProductKind.PREPAID:
         digits = "".join(ch for ch in (target or "") if "0" <= ch <= "9")
         if not 6 <= len(digits) <= 20 or len(target.strip()) > 30 or not storable(target):
-            errors["target"] = _("Enter the destination number (6 to 20 digits).")
+            errors.add("target", Problem.BAD_TARGET, _("Enter the destination number (6 to 20 digits)."))
         if not service.in_stock:
-            errors["service"] = _("This product is out of stock.")
+            errors.add("service", Problem.OUT_OF_STOCK, _("This product is out of stock."))
         elif in_cutoff(service, now):
-            errors["service"] = _("This product cannot be bought between %(start)s and %(end)s WIB.") % {
+            message = _("This product cannot be bought between %(start)s and %(end)s WIB.") % {
                 "start": service.cutoff_start.strftime("%H:%M"),
                 "end": service.cutoff_end.strftime("%H:%M"),
             }
+            errors.add("service", Problem.IN_CUTOFF, message)
         quote.target = digits
     elif packets is not None:
         _quote_packets(quote, packets, errors)
@@ -206,15 +263,16 @@ def order_quote(
         segments = count_segments(message)
         problem = _message_problem(message)
         if problem:
-            errors["message"] = problem
+            errors.add("message", Problem.BAD_MESSAGE, problem)
         parsed = parse_recipients(recipients)
         if parsed.invalid:
             shown = ", ".join(parsed.invalid[:10]) + ("…" if len(parsed.invalid) > 10 else "")
-            errors["recipients"] = _("Not Indonesian mobile numbers: %(numbers)s") % {"numbers": shown}
+            message = _("Not Indonesian mobile numbers: %(numbers)s") % {"numbers": shown}
+            errors.add("recipients", Problem.BAD_RECIPIENTS, message)
         elif not parsed.valid:
-            errors["recipients"] = _("Enter at least one number.")
+            errors.add("recipients", Problem.BAD_RECIPIENTS, _("Enter at least one number."))
         elif len(parsed.valid) > MAX_RECIPIENTS:
-            errors["recipients"] = _("At most %(n)s numbers per send.") % {"n": MAX_RECIPIENTS}
+            _too_many_recipients(errors)
         _check_schedule(quote, schedule_at, now, errors)
         quote.message, quote.segments, quote.encoding = message, segments.count, segments.encoding
         quote.recipients, quote.invalid_recipients = parsed.valid, parsed.invalid
@@ -225,7 +283,7 @@ def order_quote(
     if errors:
         raise OrderInvalid(errors)
     if quote.charge <= 0:
-        raise OrderInvalid({"__all__": _("This order would cost nothing; it cannot be placed.")})
+        raise OrderInvalid.of("__all__", Problem.FREE, _("This order would cost nothing; it cannot be placed."))
     return quote
 
 
@@ -240,25 +298,29 @@ def _message_problem(text: str) -> str:
     return ""
 
 
-def _check_schedule(quote: Quote, schedule_at: datetime | None, now: datetime, errors: dict[str, str]) -> None:
+def _too_many_recipients(errors: Problems) -> None:
+    errors.add("recipients", Problem.BAD_RECIPIENTS, _("At most %(n)s numbers per send.") % {"n": MAX_RECIPIENTS})
+
+
+def _check_schedule(quote: Quote, schedule_at: datetime | None, now: datetime, errors: Problems) -> None:
     if schedule_at is not None and not now < schedule_at <= now + MAX_SCHEDULE_AHEAD:
-        errors["schedule_at"] = _("The schedule must be in the next 30 days.")
+        errors.add("schedule_at", Problem.BAD_SCHEDULE, _("The schedule must be in the next 30 days."))
     quote.schedule_at = schedule_at
 
 
-def _quote_packets(quote: Quote, packets: list[tuple[str, str]], errors: dict[str, str]) -> None:
+def _quote_packets(quote: Quote, packets: list[tuple[str, str]], errors: Problems) -> None:
     """The bulk API's packets: numbers already normalized, (number, text) pairs distinct, each text
     priced by its own segments. Every text must be sendable; the first bad one names the problem."""
     if not packets:
-        errors["recipients"] = _("Enter at least one number.")
+        errors.add("recipients", Problem.BAD_RECIPIENTS, _("Enter at least one number."))
         return
     if len(packets) > MAX_RECIPIENTS:
-        errors["recipients"] = _("At most %(n)s numbers per send.") % {"n": MAX_RECIPIENTS}
+        _too_many_recipients(errors)
         return
     texts = [text.replace("\r\n", "\n") for _number, text in packets]
     problem = next((p for p in map(_message_problem, texts) if p), "")
     if problem:
-        errors["message"] = problem
+        errors.add("message", Problem.BAD_MESSAGE, problem)
         return
     counted = [count_segments(text) for text in texts]
     quote.recipients = tuple(number for number, _text in packets)

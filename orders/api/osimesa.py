@@ -10,14 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
-from accounts.services import InsufficientBalance
 from orders.models import Order
 from orders.placement import order_place
-from orders.quotes import OrderInvalid, in_cutoff
+from orders.quotes import OrderInvalid, Problem
 from providers.adapters.types import ProductKind, Status
 from providers.models import Service
 
@@ -49,6 +47,18 @@ _FAILURES = {
     Reason.METHOD: (405, "Method not allowed, use POST."),
     Reason.MALFORMED: (400, "Invalid request."),
     Reason.INTERNAL: (503, "Service temporarily unavailable."),
+}
+
+
+# What `order` answers for each reason the quote refuses, first match wins (the vendor's own texts).
+_REFUSALS: dict[Problem, Callable[[Service], str]] = {
+    Problem.OUT_OF_STOCK: lambda _s: "Product is out of stock.",
+    Problem.IN_CUTOFF: lambda s: f"Product is in cutoff time ({_clock(s.cutoff_start)} - {_clock(s.cutoff_end)} WIB).",
+    Problem.UNAVAILABLE: lambda _s: "Product is out of stock.",
+    Problem.NOT_FOR_SALE: lambda _s: "Product is out of stock.",
+    Problem.NO_PRODUCT: lambda _s: "Product is out of stock.",
+    Problem.BAD_TARGET: lambda _s: "Invalid destination number.",
+    Problem.INSUFFICIENT_BALANCE: lambda _s: "Insufficient balance.",
 }
 
 
@@ -136,20 +146,11 @@ def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
     if not found.ok:
         return error(400, "Product not found.")
     service = found.service
-    if not service.in_stock:
-        return error(400, "Product is out of stock.")
-    if in_cutoff(service, timezone.now()):
-        return error(
-            400, f"Product is in cutoff time ({_clock(service.cutoff_start)} - {_clock(service.cutoff_end)} WIB)."
-        )
     try:
         order = order_place(user, kind="prepaid", service=service, target=data_no, source="api")
     except OrderInvalid as exc:
-        if isinstance(exc.__cause__, InsufficientBalance):
-            return error(400, "Insufficient balance.")
-        if "target" in exc.errors:
-            return error(400, "Invalid destination number.")
-        return error(400, "Product is out of stock." if "service" in exc.errors else "Invalid request.")
+        code = exc.first(*_REFUSALS)
+        return error(400, _REFUSALS[code](service) if code else "Invalid request.")
     return ok(  # accepted: `waiting` until the worker has handed it to the provider
 _transaction(order, with_times=False), ORDER_THANKS)
 

@@ -25,10 +25,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
 from accounts.selectors import balance_of
-from accounts.services import InsufficientBalance
 from orders import quotes
 from orders.placement import orders_place
-from orders.quotes import MAX_SCHEDULE_AHEAD, WIB, OrderInvalid, storable
+from orders.quotes import MAX_SCHEDULE_AHEAD, WIB, OrderInvalid, Problem, storable
 from orders.sms import MAX_MESSAGE_CHARS, normalize_number
 
 from .catalogue import self_pointing_ids
@@ -156,16 +155,18 @@ def _refuse_all(groups: Iterable[_Group], replies: list, status: tuple[int, str]
             replies[index] = _packet(number, 0, status)
 
 
+# The packet status for each reason the quote refuses, first match wins (the vendor's own codes).
+_REFUSALS = {
+    Problem.INSUFFICIENT_BALANCE: MINIMUM_BALANCE,
+    Problem.BAD_MESSAGE: INVALID_MESSAGE,
+    Problem.BAD_RECIPIENTS: INVALID_NUMBER,
+    Problem.BAD_SCHEDULE: BAD_SCHEDULE,
+}
+
+
 def _status_for(exc: OrderInvalid) -> tuple[int, str]:
-    if isinstance(exc.__cause__, InsufficientBalance):
-        return MINIMUM_BALANCE
-    if "message" in exc.errors:
-        return INVALID_MESSAGE
-    if "recipients" in exc.errors:
-        return INVALID_NUMBER
-    if "schedule_at" in exc.errors:
-        return BAD_SCHEDULE
-    return SYSTEM_ERROR
+    code = exc.first(*_REFUSALS)
+    return _REFUSALS[code] if code else SYSTEM_ERROR
 
 
 def _place(user: User, route: str, groups: list[_Group], callback: str, replies: list) -> None:

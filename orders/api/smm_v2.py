@@ -13,13 +13,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
 from accounts.selectors import balance_of
-from accounts.services import InsufficientBalance
 from orders.models import Order
 from orders.placement import order_place
-from orders.quotes import OrderInvalid
+from orders.quotes import OrderInvalid, Problem
 from orders.services import OrderActionError, order_action
 from providers.adapters.errors import ProviderError, ProviderNotSupported
 from providers.adapters.types import Capability, ProductKind, Status
+from providers.models import Service
 from providers.services import provider_adapter
 
 from .catalogue import find_service, own_order, refresh_if_stale, sellable
@@ -139,28 +139,30 @@ def _add(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
     if not found.ok:
         return error(INCORRECT_SERVICE)
     service = found.service
-    link = p.get("link", "").strip()
-    if not link:
-        return error(INCORRECT_LINK)
-    raw_quantity = p.get("quantity", "").strip()
-    quantity = ascii_int(raw_quantity.removeprefix("-"))
-    if quantity is None:
-        return error(INCORRECT_REQUEST)
-    if raw_quantity.startswith("-"):
-        quantity = -quantity
-    if quantity < service.min_qty:
-        return error(f"Quantity less than minimal {service.min_qty}")
-    if quantity > service.max_qty:
-        return error(f"Quantity more than maximal {service.max_qty}")
+    request_fields = {"link": p.get("link", ""), "quantity": p.get("quantity", "")}
     try:
-        order = order_place(user, kind="smm", service=service, link=link, quantity=quantity, source="api")
+        order = order_place(user, kind="smm", service=service, source="api", **request_fields)
     except OrderInvalid as exc:
-        if isinstance(exc.__cause__, InsufficientBalance):
-            return error(NO_FUNDS)
-        if "link" in exc.errors:
-            return error(INCORRECT_LINK)
-        return error(INCORRECT_SERVICE if "service" in exc.errors else INCORRECT_REQUEST)
+        return error(_refusal(exc, service))
     return json_reply({"success": True, "order": str(order.pk)})  # accepted; the worker sends it on
+
+
+# What `add` answers for each reason the quote refuses, first match wins (the vendor's own texts).
+_REFUSALS: dict[Problem, Callable[[Service], str]] = {
+    Problem.NO_PRODUCT: lambda _s: INCORRECT_SERVICE,
+    Problem.UNAVAILABLE: lambda _s: INCORRECT_SERVICE,
+    Problem.NOT_FOR_SALE: lambda _s: INCORRECT_SERVICE,
+    Problem.BAD_LINK: lambda _s: INCORRECT_LINK,
+    Problem.NOT_A_NUMBER: lambda _s: INCORRECT_REQUEST,
+    Problem.BELOW_MINIMUM: lambda service: f"Quantity less than minimal {service.min_qty}",
+    Problem.ABOVE_MAXIMUM: lambda service: f"Quantity more than maximal {service.max_qty}",
+    Problem.INSUFFICIENT_BALANCE: lambda _s: NO_FUNDS,
+}
+
+
+def _refusal(exc: OrderInvalid, service: Service) -> str:
+    code = exc.first(*_REFUSALS)
+    return _REFUSALS[code](service) if code else INCORRECT_REQUEST
 
 
 def _status_entry(order: Order) -> dict[str, str]:

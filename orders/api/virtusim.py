@@ -10,10 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
-from accounts.services import InsufficientBalance
 from orders.models import Order
 from orders.placement import order_place
-from orders.quotes import OTP_OPERATORS, OrderInvalid
+from orders.quotes import OrderInvalid, Problem
 from orders.services import OrderActionError, order_action
 from providers.adapters.types import ProductKind, Status
 
@@ -60,6 +59,18 @@ _MESSAGES = {
 }
 
 
+# What `order` answers for each reason the quote refuses, first match wins (the vendor's own texts).
+_REFUSALS = {
+    Problem.BAD_OPERATOR: BAD_REQUEST,
+    Problem.INSUFFICIENT_BALANCE: NO_BALANCE,
+    Problem.OUT_OF_STOCK: UNAVAILABLE,
+    Problem.UNAVAILABLE: UNAVAILABLE,
+    Problem.NOT_FOR_SALE: UNAVAILABLE,
+    Problem.NO_PRODUCT: UNAVAILABLE,
+    Problem.PROVIDER_BUSY: UNAVAILABLE,
+}
+
+
 def _failure(message: str, status: int = 200) -> HttpResponse:
     return json_reply({"status": False, "data": {"msg": message}}, status=status)
 
@@ -96,19 +107,18 @@ def _services(request: HttpRequest, user: User, p: dict[str, str]) -> HttpRespon
 
 def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
     operator = (p.get("operator") or "any").strip().lower()
-    if not p.get("service", "").strip() or operator not in OTP_OPERATORS:
+    if not p.get("service", "").strip():
         return _failure(BAD_REQUEST)
     found = find_service(user, ProductKind.OTP, p["service"], request)
     if found.problem == "missing":
         return _failure(NO_SERVICE)
-    if not found.ok or not found.service.in_stock:
+    if not found.ok:
         return _failure(UNAVAILABLE)
     try:
         order = order_place(user, kind="otp", service=found.service, operator=operator, source="api")
     except OrderInvalid as exc:
-        if isinstance(exc.__cause__, InsufficientBalance):
-            return _failure(NO_BALANCE)
-        return _failure(UNAVAILABLE if "service" in exc.errors else BAD_REQUEST)
+        code = exc.first(*_REFUSALS)
+        return _failure(_REFUSALS[code] if code else BAD_REQUEST)
     if order.status == Status.FAILED:  # the upstream refused: nothing happened, the charge is back
         return _failure(UNAVAILABLE)
     data = {**_order_data(order), "operator": order.operator, "service_id": str(found.service.pk)}
