@@ -30,7 +30,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["at", "from_status", "to_status", "reason", "actor"]
+    fields = ["at", "from_status", "to_status", "code", "reason", "actor"]
     readonly_fields = fields
 
 

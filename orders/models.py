@@ -142,13 +142,35 @@ class OrderRecipient(models.Model):
         return f"{self.number} {self.state}"
 
 
+class EventCode(models.TextChoices):
+    """Why an order's history has an entry; `OrderEvent.reason` adds detail (an upstream's message...)."""
+
+    PLACED = "placed", _("placed")
+    ACCEPTED = "accepted", _("accepted upstream")
+    REFUSED = "refused", _("refused upstream")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("outcome unknown")
+    ROUTE_SWITCHED = "route_switched", _("sent through another route")
+    REFRESH = "refresh", _("refreshed by the worker")
+    REFRESH_PAGE = "refresh_page", _("refreshed for its page")
+    REFRESH_API = "refresh_api", _("refreshed for an API status request")
+    OTP_EXPIRED = "otp_expired", _("OTP window over")
+    DELIVERY = "delivery", _("delivery reports")
+    RECONCILED = "reconciled", _("reconciled with the upstream")
+    RESOLVED = "resolved", _("resolved by an operator")
+    RESELLER_CANCEL = "reseller_cancel", _("canceled by the reseller")
+    RESELLER_DONE = "reseller_done", _("marked done by the reseller")
+    RESELLER_REQUEST = "reseller_request", _("the reseller's request")
+    NOTE = "note", _("note")
+
+
 class OrderEvent(models.Model):
-    """The history of an order: every status transition, and operator actions, with the reason."""
+    """The history of an order: every status transition, and operator actions, with a code and detail."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"), auto_now_add=True)
     from_status = models.CharField(_("from"), max_length=12, blank=True)
     to_status = models.CharField(_("to"), max_length=12)
+    code = models.CharField(_("event"), max_length=20, choices=EventCode.choices, default=EventCode.NOTE)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

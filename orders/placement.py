@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import InsufficientBalance, wallet_debit
 from orders import submission
-from orders.models import Order, OrderEvent, OrderRecipient, OrderStatus
+from orders.models import EventCode, Order, OrderEvent, OrderRecipient, OrderStatus
 from orders.quotes import OrderInvalid, Problem, Quote, order_quote
 from orders.submission import new_claim, order_submit
 from providers.adapters.errors import ProviderUnavailable
@@ -102,5 +102,5 @@ def _order_create(user: User, quote: Quote, source: str, claim: str = "", callba
             )
         elif quote.recipients:
             OrderRecipient.objects.bulk_create(OrderRecipient(order=order, number=n) for n in quote.recipients)
-        OrderEvent.objects.create(order=order, to_status=OrderStatus.SUBMITTING, reason="placed")
+        OrderEvent.objects.create(order=order, to_status=OrderStatus.SUBMITTING, code=EventCode.PLACED)
     return order

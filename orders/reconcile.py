@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import EventCode, Order
 from orders.services import order_transition
 from orders.submission import submissions_sweep
 from providers.adapters.errors import ProviderError
@@ -92,7 +92,9 @@ def reconcile_unknown(now=None) -> ReconcileStats:
                 fields["voucher"] = match.voucher[:255]
             if match.number and order.kind == "otp":
                 fields["target"] = match.number
-            if order_transition(order, to=to, reason=f"reconciled with upstream order {match.external_id}", **fields):
+            if order_transition(
+                order, to=to, code=EventCode.RECONCILED, reason=f"upstream order {match.external_id}", **fields
+            ):
                 claimed.add(match.external_id)
                 stats.matched += 1
     return stats

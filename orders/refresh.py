@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import EventCode, Order
 from orders.services import order_apply_status, order_transition
 from orders.submission import release_connection
 from providers.adapters.errors import ProviderError, ProviderRejected
@@ -48,10 +48,10 @@ def is_stale(order: Order, now: datetime | None = None) -> bool:
     )
 
 
-def orders_refresh(orders: Iterable[Order], *, reason: str, stale_only: bool = False) -> RefreshStats:
+def orders_refresh(orders: Iterable[Order], *, code: EventCode, stale_only: bool = False) -> RefreshStats:
     """Ask the upstreams about `orders` now: one batched status request per provider (the adapter
-    batches: VirtuSIM active_order once, SMM v2 `orders=` in hundreds), and apply what changed with the
-    caller's `reason`. The one refresh path: the worker's tick, an order's page, the API's status calls
+    batches: VirtuSIM active_order once, SMM v2 `orders=` in hundreds), and apply what changed, recorded
+    with the caller's event `code`. The one refresh path: the worker's tick, an order's page, the API's status calls
     and the OTP expiry all come here.
 
     `stale_only` (a page or an API client polling): only orders `is_stale`, each at most once per
@@ -82,7 +82,7 @@ def orders_refresh(orders: Iterable[Order], *, reason: str, stale_only: bool = F
         for order in group:
             result = by_id.get(order.external_id)
             before = order.status
-            if result is not None and order_apply_status(order, result, reason=reason):
+            if result is not None and order_apply_status(order, result, code=code):
                 stats.changed += 1
                 stats.finished += int(order.is_final)
                 stats.changes.append(f"#{order.pk} {order.kind}: {before} -> {order.status}")
@@ -106,7 +106,7 @@ def refresh_tick(provider_ids: list[int] | None = None) -> RefreshStats:
     )
     if provider_ids is not None:
         active = active.filter(provider_id__in=provider_ids)
-    return orders_refresh(active, reason="refresh")
+    return orders_refresh(active, code=EventCode.REFRESH)
 
 
 def otp_expire(now=None) -> int:
@@ -128,26 +128,28 @@ def otp_expire(now=None) -> int:
             if order.otp_code:
                 if adapter.has(Capability.DONE):
                     adapter.done(order.external_id)
-                finished += order_transition(order, to=Status.COMPLETED, reason="OTP window over (code received)")
+                finished += order_transition(
+                    order, to=Status.COMPLETED, code=EventCode.OTP_EXPIRED, reason="code received"
+                )
                 continue
             result = adapter.cancel(order.external_id)
         except ProviderRejected as exc:
             # Refused (e.g. "Gagal Cancel": a code just arrived, or it is gone upstream): ask what it is now.
             logger.info("OTP expiry: cancel of order %s refused: %s", order.pk, exc)
-            finished += refresh_order(order, reason="OTP window over: asked after a refused cancel")
+            finished += refresh_order(order, code=EventCode.OTP_EXPIRED)
             continue
         except ProviderError as exc:
             logger.warning("OTP expiry: order %s: %s (will retry)", order.pk, exc)
             continue
         if result.ok:
-            finished += order_transition(order, to=Status.CANCELED, reason="OTP window over without a code")
+            finished += order_transition(order, to=Status.CANCELED, code=EventCode.OTP_EXPIRED, reason="no code")
         else:
-            finished += refresh_order(order, reason="OTP window over: asked after an unconfirmed cancel")
+            finished += refresh_order(order, code=EventCode.OTP_EXPIRED)
     return finished
 
 
-def refresh_order(order: Order, *, reason: str) -> int:
+def refresh_order(order: Order, *, code: EventCode) -> int:
     """Ask the upstream about one order now. Returns 1 if it became final."""
     if order.is_final or not order.external_id or order.kind == ProductKind.SMS:
         return 0
-    return orders_refresh([order], reason=reason).finished
+    return orders_refresh([order], code=code).finished

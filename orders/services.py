@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.money import ZERO, floor_money
 from accounts.services import wallet_refund
-from orders.models import Order, OrderEvent
+from orders.models import EventCode, Order, OrderEvent
 from providers.adapters.errors import (
     ProviderError,
     ProviderNotSupported,
@@ -66,7 +66,14 @@ def refund_due(order: Order, to: Status) -> Decimal:
 
 
 def order_transition(
-    order: Order, *, to: Status, reason: str, actor: User | None = None, expected: str | None = None, **fields
+    order: Order,
+    *,
+    to: Status,
+    code: EventCode,
+    reason: str = "",
+    actor: User | None = None,
+    expected: str | None = None,
+    **fields,
 ) -> bool:
     """Move `order` from the status we saw to `to`, with field changes, an event and any refund, in one
     transaction. Returns False (changing nothing) when someone else moved the order first."""
@@ -82,7 +89,7 @@ def order_transition(
             setattr(order, name, value)
         if to.value != seen:
             OrderEvent.objects.create(
-                order=order, from_status=seen, to_status=to.value, reason=reason[:300], actor=actor
+                order=order, from_status=seen, to_status=to.value, code=code, reason=reason[:300], actor=actor
             )
         if to.is_final:
             amount = refund_due(order, to)
@@ -98,7 +105,7 @@ def order_transition(
     return True
 
 
-def order_apply_status(order: Order, result: StatusResult, *, reason: str = "refresh") -> bool:
+def order_apply_status(order: Order, result: StatusResult, *, code: EventCode = EventCode.REFRESH) -> bool:
     """Apply what the upstream says about `order`. Writes only when something changed. A final order is
     never reopened; a status never moves backwards."""
     if order.is_final or not result.found or result.status == Status.UNKNOWN:
@@ -121,7 +128,7 @@ def order_apply_status(order: Order, result: StatusResult, *, reason: str = "ref
         new = status
     if new == status and not fields:
         return False
-    return order_transition(order, to=new, reason=reason, **fields)
+    return order_transition(order, to=new, code=code, **fields)
 
 
 # --- SMS -------------------------------------------------------------------------------------------
@@ -135,7 +142,7 @@ def sms_settle(order: Order) -> bool:
         return False
     delivered = sum(1 for s in states if s == DeliveryState.DELIVERED)
     to = Status.COMPLETED if delivered == len(states) else Status.FAILED if delivered == 0 else Status.PARTIAL
-    return order_transition(order, to=to, reason=f"{delivered}/{len(states)} delivered")
+    return order_transition(order, to=to, code=EventCode.DELIVERY, reason=f"{delivered}/{len(states)}")
 
 
 # --- reseller actions ------------------------------------------------------------------------------
@@ -190,7 +197,8 @@ def order_action(user: User, order: Order, action: str) -> ActionOutcome:
             refill = adapter.refill(order.external_id)
             Order.objects.filter(pk=order.pk).update(refill_id=refill.refill_id[:100])
             order.refill_id = refill.refill_id
-            _note(order, _("Refill requested."), user)  # the provider's refill id stays with operators
+            # the provider's refill id stays with operators
+            _note(order, EventCode.RESELLER_REQUEST, _("Refill requested."), user)
             return ActionOutcome(True, _("Refill requested."))
         result = {"cancel": adapter.cancel, "resend": adapter.resend, "done": adapter.done}[action](order.external_id)
     except ProviderNotSupported as exc:
@@ -202,17 +210,19 @@ def order_action(user: User, order: Order, action: str) -> ActionOutcome:
     if not result.ok:
         raise OrderActionError(_("The provider refused: %(reason)s") % {"reason": result.message or "-"})
     if order.kind == ProductKind.OTP and action == "cancel":
-        order_transition(order, to=Status.CANCELED, reason="canceled by reseller", actor=user)
+        order_transition(order, to=Status.CANCELED, code=EventCode.RESELLER_CANCEL, actor=user)
         return ActionOutcome(True, _("Order canceled; the charge has been refunded."))
     if action == "done":
-        order_transition(order, to=Status.COMPLETED, reason="marked done by reseller", actor=user)
+        order_transition(order, to=Status.COMPLETED, code=EventCode.RESELLER_DONE, actor=user)
         return ActionOutcome(True, _("Order finished."))
-    _note(order, _("%(action)s requested.") % {"action": action}, user)
+    _note(order, EventCode.RESELLER_REQUEST, _("%(action)s requested.") % {"action": action}, user)
     return ActionOutcome(True, _("Request sent to the provider."))
 
 
-def _note(order: Order, reason: str, actor: User | None) -> None:
-    OrderEvent.objects.create(order=order, from_status=order.status, to_status=order.status, reason=reason, actor=actor)
+def _note(order: Order, code: EventCode, reason: str, actor: User | None) -> None:
+    OrderEvent.objects.create(
+        order=order, from_status=order.status, to_status=order.status, code=code, reason=reason, actor=actor
+    )
 
 
 # --- operator resolutions of `unknown` orders ------------------------------------------------------
@@ -226,6 +236,7 @@ def order_resolve_placed(order: Order, external_id: str, *, actor: User) -> bool
     return order_transition(
         order,
         to=Status.PENDING,
+        code=EventCode.RESOLVED,
         reason=f"resolved as placed upstream ({external_id})",
         actor=actor,
         external_id=external_id[:100],
@@ -242,6 +253,7 @@ def order_resolve_failed(order: Order, *, actor: User, note: str = "") -> bool:
     return order_transition(
         order,
         to=Status.FAILED,
+        code=EventCode.RESOLVED,
         reason=f"resolved as failed by operator {note}".strip()[:300],
         actor=actor,
         error=_("The order did not go through. Your balance has been refunded."),

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.forwarding import delivery_forward
-from orders.models import Order, OrderEvent, OrderRecipient
+from orders.models import EventCode, Order, OrderEvent, OrderRecipient
 from orders.quotes import sms_routes
 from orders.services import order_transition, sms_settle
 from providers.adapters.errors import (
@@ -179,6 +179,7 @@ def order_submit(order: Order) -> str:
             order_transition(
                 order,
                 to=Status.UNKNOWN,
+                code=EventCode.OUTCOME_UNKNOWN,
                 reason=f"outcome unknown: {exc}"[:300],
                 error=_("The provider did not confirm this order; we are checking it. You will not be charged twice."),
                 raw_status=type(exc).__name__,
@@ -216,6 +217,7 @@ def _fail_unsent(order: Order, exc: ProviderError) -> bool:
     return order_transition(
         order,
         to=Status.FAILED,
+        code=EventCode.REFUSED,
         reason=f"upstream refused: {exc}"[:300],
         error=_user_message(exc),
         raw_status=type(exc).__name__,
@@ -231,7 +233,13 @@ def _switch_route(order: Order, route: Service, *, reason: str) -> None:
         service=route, provider=route.provider, unit_cost=route.cost
     )
     order.service, order.provider, order.unit_cost = route, route.provider, route.cost
-    OrderEvent.objects.create(order=order, from_status=Status.SUBMITTING, to_status=Status.SUBMITTING, reason=reason)
+    OrderEvent.objects.create(
+        order=order,
+        from_status=Status.SUBMITTING,
+        to_status=Status.SUBMITTING,
+        code=EventCode.ROUTE_SWITCHED,
+        reason=reason,
+    )
 
 
 def _apply_placed(order: Order, placed: PlacedOrder) -> None:
@@ -245,7 +253,7 @@ def _apply_placed(order: Order, placed: PlacedOrder) -> None:
     status = placed.status if placed.status not in (Status.SUBMITTING, Status.UNKNOWN) else Status.PENDING
     if order.kind == ProductKind.SMS and status not in (Status.FAILED,):
         status = Status.PROCESSING
-    order_transition(order, to=status, reason="accepted upstream", **fields)
+    order_transition(order, to=status, code=EventCode.ACCEPTED, **fields)
     if order.kind == ProductKind.SMS:
         sms_settle(order)
 
@@ -289,7 +297,8 @@ def submissions_sweep(now=None) -> dict[str, int]:
         interrupted += order_transition(
             order,
             to=Status.UNKNOWN,
-            reason="outcome unknown: sending was interrupted",
+            code=EventCode.OUTCOME_UNKNOWN,
+            reason="sending was interrupted",
             error=_("The provider did not confirm this order; we are checking it. You will not be charged twice."),
             raw_status="interrupted",
         )

@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 
 from accounts.models import User
-from orders.models import Order
+from orders.models import EventCode, Order
 from orders.quotes import user_tier
 from orders.refresh import orders_refresh
 from providers.adapters.types import ProductKind
@@ -123,6 +123,6 @@ def refresh_if_stale(orders: Iterable[Order]) -> None:
     client polling the API sees progress between the worker's ticks. Never raises: the reply then shows
     what is stored."""
     try:
-        orders_refresh(orders, reason="refreshed for an API status request", stale_only=True)
+        orders_refresh(orders, code=EventCode.REFRESH_API, stale_only=True)
     except Exception:
         logger.exception("API refresh crashed")

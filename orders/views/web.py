@@ -31,7 +31,7 @@ from accounts.money import format_rupiah
 from accounts.selectors import balance_of
 from accounts.views import cursor, month_range, optional_url, reseller_required
 from orders.forms import OPERATOR_LABELS, ORDER_FORMS, OrderForm
-from orders.models import Order, OrderEvent, OrderKind, OrderStatus
+from orders.models import EventCode, Order, OrderEvent, OrderKind, OrderStatus
 from orders.placement import order_place
 from orders.quotes import OrderInvalid, Quote, in_cutoff, order_quote, user_tier
 from orders.refresh import orders_refresh
@@ -433,34 +433,29 @@ DELIVERY_LABELS = {
     "failed": gettext_lazy("failed"),
     "rejected": gettext_lazy("rejected"),
 }
-EVENT_REASONS = {
-    "placed": gettext_lazy("Order placed"),
-    "accepted upstream": gettext_lazy("Accepted by the provider"),
-    "canceled by reseller": gettext_lazy("Canceled by you"),
-    "marked done by reseller": gettext_lazy("Marked done by you"),
-}
-EVENT_PREFIXES = {
-    "upstream refused": gettext_lazy("Refused by the provider"),
-    "outcome unknown": gettext_lazy("Waiting for the provider's confirmation"),
-    "OTP window over": gettext_lazy("The OTP window is over"),
-    "route ": gettext_lazy("Sent through another route"),
-    "resolved": gettext_lazy("Checked by an operator"),
+# What a reseller reads for each kind of history entry; the other codes (refreshes, reconciliation, notes)
+# are the operators' and show only the status change.
+EVENT_LABELS = {
+    EventCode.PLACED: gettext_lazy("Order placed"),
+    EventCode.ACCEPTED: gettext_lazy("Accepted by the provider"),
+    EventCode.REFUSED: gettext_lazy("Refused by the provider"),
+    EventCode.OUTCOME_UNKNOWN: gettext_lazy("Waiting for the provider's confirmation"),
+    EventCode.OTP_EXPIRED: gettext_lazy("The OTP window is over"),
+    EventCode.ROUTE_SWITCHED: gettext_lazy("Sent through another route"),
+    EventCode.RESOLVED: gettext_lazy("Checked by an operator"),
+    EventCode.RESELLER_CANCEL: gettext_lazy("Canceled by you"),
+    EventCode.RESELLER_DONE: gettext_lazy("Marked done by you"),
 }
 
 
 def event_label(event: OrderEvent, order: Order) -> str:
-    """What the reseller may read about one history entry (internal reasons stay internal)."""
-    reason = event.reason or ""
-    if reason in EVENT_REASONS:
-        return str(EVENT_REASONS[reason])
-    for prefix, label in EVENT_PREFIXES.items():
-        if reason.startswith(prefix):
-            return str(label)
-    if event.from_status == event.to_status and event.actor_id and event.actor_id == order.user_id:
-        return reason  # the reseller's own request, written for them (e.g. "Refill requested.")
-    count = reason.removesuffix(" delivered")
-    if count != reason and count.replace("/", "").isdigit():
-        return _("%(count)s delivered") % {"count": count}
+    """What the reseller may read about one history entry (internal detail stays internal)."""
+    if event.code in EVENT_LABELS:
+        return str(EVENT_LABELS[event.code])
+    if event.code == EventCode.RESELLER_REQUEST and event.actor_id == order.user_id:
+        return event.reason  # the reseller's own request, written for them (e.g. "Refill requested.")
+    if event.code == EventCode.DELIVERY:
+        return _("%(count)s delivered") % {"count": event.reason}  # "3/5": delivered of all recipients
     return ""
 
 
@@ -512,7 +507,7 @@ def order_status(request: HttpRequest, pk: int) -> JsonResponse:
     so the page moves on even without a worker."""
     order = _own_order(request, pk)
     try:
-        if orders_refresh([order], reason="refreshed for its page", stale_only=True).checked:
+        if orders_refresh([order], code=EventCode.REFRESH_PAGE, stale_only=True).checked:
             order = _own_order(request, pk)
     except Exception:  # the page must keep working whatever the upstream does
         logger.exception("refresh of order %s from its page failed", order.pk)

@@ -140,7 +140,7 @@ def make_orders(user: User, shop: WebShop, n: int, *, spread_days: int = 40, cha
     OrderRecipient.objects.bulk_create(
         OrderRecipient(order=o, number=f"62812345678{j}", state="delivered") for o in sms for j in range(3)
     )
-    OrderEvent.objects.bulk_create(OrderEvent(order=o, to_status="submitting", reason="placed") for o in orders)
+    OrderEvent.objects.bulk_create(OrderEvent(order=o, to_status="submitting", code="placed") for o in orders)
     for order in orders[-charged:] if charged else []:
         wallet_debit(user=user, amount=order.charge, order_id=order.pk, reason=f"Order #{order.pk}")
     return orders
