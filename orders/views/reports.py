@@ -1,4 +1,5 @@
-"""CSV downloads and the operators' report screens. Thin: the rows and numbers come from orders.reports.
+"""CSV downloads and the operators' report screens. Thin: the rows and numbers come from orders.reports (the
+reseller balances from accounts.selectors).
 
 Resellers (login required, always scoped to request.user): /pesanan/csv/ and /saldo/csv/.
 Operators: the views below are mounted in the admin by OrderAdmin.get_urls (wrapped in admin_view, so
@@ -15,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.selectors import reseller_balances
 from orders.reports import (
     DateRangeError,
     csv_response,
@@ -27,7 +29,6 @@ from orders.reports import (
     profit_header,
     profit_report,
     profit_rows,
-    reseller_balances,
 )
 from providers.models import Provider
 
