@@ -1,17 +1,8 @@
-"""Reports: CSV downloads (orders, ledger, profit) and the numbers behind the operators' report screens.
+"""The rows and numbers of the reports: orders and ledger CSVs, and profit per WIB day and provider.
 
-CSV rules (one place, used by every download):
-- UTF-8 with a BOM first, so Excel detects the encoding; a header row; comma separated, RFC 4180 quoting.
-- Formula injection (OWASP "CSV injection"): a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR
-  gets a leading apostrophe. Numbers (ints, Decimals; amounts are signed) are written plain and never
-  escaped: ``-2500`` is a number, not a formula. Whole-Rupiah amounts are written without ``.00`` so they
-  read the same in every spreadsheet locale (``2500`` rather than ``2500.00``, which an Indonesian-locale
-  sheet could read as 250000).
-- Streamed: rows come from ``values_list(...).iterator(chunk_size=...)`` (no model instances, no query per
-  row) through one ``csv.writer`` over a small buffer, yielding one encoded chunk per batch of rows, so a
-  million rows use constant memory.
-
-Dates are calendar days in Asia/Jakarta (WIB): a range is [start 00:00 WIB, end + 1 day 00:00 WIB).
+Rows come from ``values_list(...).iterator(chunk_size=CHUNK_SIZE)`` (no model instances, no query per row)
+and are made safe cells as they are built (orders.reports.csv), so orders.reports.csv.csv_stream can pull
+them lazily.
 
 Profit (per WIB day and provider):
 - revenue = charge - refunded (what the reseller paid and kept paid);
@@ -26,205 +17,24 @@ Profit (per WIB day and provider):
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import islice
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import TruncDate
-from django.http import StreamingHttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import LedgerEntry, LedgerKind, User, Wallet
 from orders.models import Order, OrderKind, OrderStatus
+from orders.reports.csv import escape_text, money_cell, wib_stamper
+from orders.reports.periods import JAKARTA, DateRange
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 CHUNK_SIZE = 2000  # rows fetched per database round trip
-BATCH_ROWS = 500  # rows per yielded chunk of the response (~30-60 KB)
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
-MIN_DATE = date(2000, 1, 1)
-MAX_DATE = date(2100, 12, 31)
-BOM = "\ufeff"
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 _SUM = DecimalField(max_digits=20, decimal_places=2)
-_FORMULA_START = frozenset("=+-@\t\r")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-# --- cells --------------------------------------------------------------------------------------------
-def escape_text(text: str) -> str:
-    """A text cell, neutralised against formula injection (OWASP): a leading ' before = + - @ tab CR."""
-    return "'" + text if text[:1] in _FORMULA_START else text
-
-
-def money_cell(value: Decimal | int | None) -> str:
-    """An amount as a plain number: 2500, -2500, 1234.50 (no exponent, no thousands separator)."""
-    if value is None:
-        return ""
-    text = str(value)
-    if "E" in text:  # str() of a Decimal may use an exponent (1E+3); a spreadsheet wants 1000
-        text = format(value, "f")
-    return text[:-3] if text.endswith(".00") else text
-
-
-def wib(moment: datetime | None) -> str:
-    """A stored (aware) time as WIB, ISO-like: 2026-11-21 14:05."""
-    if moment is None:
-        return ""
-    return moment.astimezone(JAKARTA).isoformat(" ", "minutes")[:16]
-
-
-def wib_stamper():
-    """`wib` for a stream of times in (roughly) ascending order: rows in one minute share one conversion.
-
-    A database returns every time of one query in one zone (UTC here), so equal wall-clock minutes of the
-    returned values are the same instant's minute and map to the same WIB minute, whatever the offsets."""
-    last_key: tuple | None = None
-    last_text = ""
-
-    def stamp(moment: datetime | None) -> str:
-        nonlocal last_key, last_text
-        if moment is None:
-            return ""
-        key = (moment.minute, moment.hour, moment.day, moment.month, moment.year, moment.tzinfo)
-        if key != last_key:
-            last_key, last_text = key, wib(moment)
-        return last_text
-
-    return stamp
-
-
-def escape_cell(value: object) -> object:
-    """Any value as a safe CSV cell: numbers stay numbers (never escaped), text is escaped, None is empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return escape_text(str(value))
-    if isinstance(value, Decimal):
-        return money_cell(value)
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, datetime):
-        return wib(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return escape_text(str(value))
-
-
-# --- streaming ----------------------------------------------------------------------------------------
-def csv_stream(header: Sequence[str], rows: Iterable[Sequence[object]], batch: int = BATCH_ROWS) -> Iterator[bytes]:
-    """BOM + header, then the rows in encoded chunks of `batch` rows. Pulls rows lazily: nothing is read
-    from `rows` before the first data chunk is asked for, and never more than one batch ahead.
-
-    Rows must already be safe cells (the row generators below escape as they build); `header` is escaped.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([escape_text(str(name)) for name in header])
-    yield (BOM + buffer.getvalue()).encode("utf-8")
-    rows = iter(rows)
-    while True:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(islice(rows, batch))
-        data = buffer.getvalue()
-        if not data:
-            return
-        yield data.encode("utf-8")
-
-
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> StreamingHttpResponse:
-    """A streamed CSV download (text/csv; charset=utf-8, BOM, attachment)."""
-    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
-    safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-# --- date ranges --------------------------------------------------------------------------------------
-class DateRangeError(ValueError):
-    """A bad `start`/`end`; the message is fit to show the user."""
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """Calendar days in WIB, both ends included."""
-
-    start: date
-    end: date
-
-    @property
-    def start_at(self) -> datetime:
-        return datetime.combine(self.start, time.min, tzinfo=JAKARTA)
-
-    @property
-    def end_before(self) -> datetime:
-        """The first moment after the range (exclusive upper bound)."""
-        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=JAKARTA)
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def each_day(self) -> Iterator[date]:
-        for offset in range(self.days):
-            yield self.start + timedelta(days=offset)
-
-    def filename(self, stem: str) -> str:
-        return f"{stem}_{self.start.isoformat()}_{self.end.isoformat()}.csv"
-
-    def as_query(self) -> str:
-        return f"start={self.start.isoformat()}&end={self.end.isoformat()}"
-
-
-def today_wib() -> date:
-    return timezone.now().astimezone(JAKARTA).date()
-
-
-def _parse_day(raw: str, name: str) -> date:
-    text = raw.strip()
-    if not _ISO_DATE.fullmatch(text):
-        raise DateRangeError(_("%(name)s must be a date written YYYY-MM-DD, e.g. 2026-11-21.") % {"name": name})
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise DateRangeError(_("%(name)s is not a real date: %(value)s.") % {"name": name, "value": text}) from None
-    if not MIN_DATE <= day <= MAX_DATE:
-        raise DateRangeError(
-            _("%(name)s must be between %(min)s and %(max)s.")
-            % {"name": name, "min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}
-        )
-    return day
-
-
-def parse_date_range(
-    params: Mapping[str, str], *, default_days: int = DEFAULT_DAYS, max_days: int = MAX_DAYS, today: date | None = None
-) -> DateRange:
-    """`start` and `end` (YYYY-MM-DD, WIB days, both included) from a query. Missing: the last
-    `default_days` days up to today; only `start`: up to today; only `end`: `default_days` days up to it.
-    Raises DateRangeError for a malformed date, start after end, or more than `max_days` days."""
-    raw_start = (params.get("start") or "").strip()
-    raw_end = (params.get("end") or "").strip()
-    end = _parse_day(raw_end, _("End date")) if raw_end else (today or today_wib())
-    start = _parse_day(raw_start, _("Start date")) if raw_start else end - timedelta(days=default_days - 1)
-    if start > end:
-        raise DateRangeError(_("The start date must not be after the end date."))
-    period = DateRange(start, end)
-    if period.days > max_days:
-        raise DateRangeError(
-            _("A report covers at most %(max)d days; this range has %(days)d.") % {"max": max_days, "days": period.days}
-        )
-    return period
 
 
 # --- orders -------------------------------------------------------------------------------------------
@@ -517,91 +327,3 @@ def profit_rows(period: DateRange) -> Iterator[tuple]:
             money_cell(row.cost),
             money_cell(row.margin),
         )
-
-
-# --- chart --------------------------------------------------------------------------------------------
-def _nice_ceiling(value: Decimal) -> Decimal:
-    """The smallest 1 / 2 / 2.5 / 5 x 10^k not below `value` (a readable top for the y axis)."""
-    if value <= 0:
-        return Decimal(1000)
-    magnitude = Decimal(10) ** (value.adjusted())
-    for step in (1, 2, Decimal("2.5"), 5, 10):
-        if value <= magnitude * step:
-            return magnitude * step
-    return magnitude * 10  # pragma: no cover
-
-
-@dataclass(frozen=True)
-class Chart:
-    """Pixel geometry of the daily revenue-vs-cost chart (an inline SVG rendered by the template)."""
-
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: int
-    plot_height: int
-    revenue_points: str
-    cost_points: str
-    markers: list[dict]
-    y_ticks: list[dict]
-    x_ticks: list[dict]
-    empty: bool
-
-    @property
-    def bottom(self) -> int:
-        return self.top + self.plot_height
-
-    @property
-    def right(self) -> int:
-        return self.left + self.plot_width
-
-
-def daily_chart(by_day: Sequence[ProfitLine], *, width: int = 760, height: int = 260) -> Chart:
-    """Server-side geometry for daily revenue vs upstream cost. Integer pixels; no floats touch money."""
-    left, top, right_pad, bottom_pad = 92, 16, 30, 34
-    plot_w, plot_h = width - left - right_pad, height - top - bottom_pad
-    count = len(by_day)
-    peak = max([line.revenue for line in by_day] + [line.cost for line in by_day] + [ZERO])
-    y_max = _nice_ceiling(peak)
-
-    def x(i: int) -> int:
-        return left + (plot_w // 2 if count <= 1 else i * plot_w // (count - 1))
-
-    def y(value: Decimal) -> int:
-        clipped = max(value, ZERO)
-        return top + plot_h - int(clipped * plot_h / y_max)
-
-    revenue = " ".join(f"{x(i)},{y(line.revenue)}" for i, line in enumerate(by_day))
-    cost = " ".join(f"{x(i)},{y(line.cost)}" for i, line in enumerate(by_day))
-    markers = []
-    if count <= 62:
-        for i, line in enumerate(by_day):
-            markers.append(
-                {"x": x(i), "revenue_y": y(line.revenue), "cost_y": y(line.cost), "line": line, "day": line.label}
-            )
-    y_ticks = []
-    for k in range(5):
-        tick_y = top + plot_h - plot_h * k // 4
-        y_ticks.append({"y": tick_y, "label_x": left - 6, "label_y": tick_y + 4, "value": y_max * k / 4})
-    x_ticks = []
-    if count:
-        step = max(1, -(-count // 6))
-        picks = sorted({*range(0, count, step), count - 1})
-        if len(picks) > 1 and picks[-1] - picks[-2] < step // 2:
-            picks.pop(-2)  # keep the last day's label clear of its neighbour
-        x_ticks = [{"x": x(i), "label_y": top + plot_h + 18, "label": by_day[i].label} for i in picks]
-    return Chart(
-        width=width,
-        height=height,
-        left=left,
-        top=top,
-        plot_width=plot_w,
-        plot_height=plot_h,
-        revenue_points=revenue,
-        cost_points=cost,
-        markers=markers,
-        y_ticks=y_ticks,
-        x_ticks=x_ticks,
-        empty=peak <= 0,
-    )
