@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from panel.admin_paging import EstimatedCountPaginator
+from common.admin_paging import EstimatedCountPaginator
 
 from .models import ApiKey, DepositRequest, DepositStatus, LedgerEntry, Tier, User, Wallet
 from .money import InvalidAmount, format_rupiah, to_money

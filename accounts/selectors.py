@@ -1,15 +1,19 @@
-"""Reads for accounts: balances, ledger pages and the invariant check behind `ledger_check`."""
+"""Reads for accounts: balances, ledger pages, the operators' page of reseller balances and the invariant
+check behind `ledger_check`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 
 from .models import LedgerEntry, LedgerKind, User, Wallet
+from .money import ZERO
 
 _ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+_SUM = DecimalField(max_digits=20, decimal_places=2)
 
 
 def ledger_for(user: User) -> QuerySet[LedgerEntry]:
@@ -18,6 +22,50 @@ def ledger_for(user: User) -> QuerySet[LedgerEntry]:
 
 def balance_of(user: User) -> Decimal:
     return Wallet.objects.filter(user=user).values_list("balance", flat=True).first() or Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class BalancePage:
+    rows: list[tuple]  # (user_id, username, is_active, balance, updated_at)
+    number: int
+    pages: int
+    resellers: int
+    total_owed: Decimal
+    per_page: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def reseller_balances(page: int = 1, per_page: int = 100) -> BalancePage:
+    """One page of reseller (non-staff) balances, largest first, with the total owed to all resellers.
+
+    One aggregate query gives the total and the count (no separate COUNT over the table), one sliced query
+    gives the page."""
+    wallets = Wallet.objects.filter(user__is_staff=False)
+    totals = wallets.aggregate(total=Sum("balance", output_field=_SUM), n=Count("id"))
+    resellers = totals["n"] or 0
+    pages = max(1, -(-resellers // per_page))
+    number = min(max(1, page), pages)
+    offset = (number - 1) * per_page
+    rows = list(
+        wallets.order_by("-balance", "user_id").values_list(
+            "user_id", "user__username", "user__is_active", "balance", "updated_at"
+        )[offset : offset + per_page]
+    )
+    return BalancePage(
+        rows=rows,
+        number=number,
+        pages=pages,
+        resellers=resellers,
+        total_owed=totals["total"] or ZERO,
+        per_page=per_page,
+    )
 
 
 def ledger_violations() -> list[str]:

@@ -4,19 +4,13 @@ Thin views: money moves only through accounts.services; reads come from accounts
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,6 +19,7 @@ from accounts.forms import DepositForm
 from accounts.models import ApiKey, DepositRequest, DepositStatus
 from accounts.selectors import balance_of, ledger_for
 from accounts.services import LedgerError, apikey_rotate, deposit_request_create
+from common.views import cursor, month_range, optional_url, reseller_required
 
 LEDGER_PAGE_SIZE = 50
 DEPOSIT_LIST_SIZE = 50
@@ -33,42 +28,6 @@ DEPOSIT_LIST_SIZE = 50
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-
-
-# --- shared helpers of the reseller pages -----------------------------------------------------------
-def reseller_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in resellers only: operators (staff) are sent to the admin, where their work is."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_staff:
-            messages.info(request, _("Operators work in the admin; the reseller pages are for resellers."))
-            return redirect("admin:index")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def optional_url(name: str, **query: Any) -> str | None:
-    """The URL of `name` with a query string, or None while that page does not exist (yet)."""
-    try:
-        url = reverse(name)
-    except NoReverseMatch:
-        return None
-    query = {k: v for k, v in query.items() if v not in (None, "")}
-    return f"{url}?{urlencode(query)}" if query else url
-
-
-def month_range() -> tuple[str, str]:
-    """First day of this month and today, in WIB, as YYYY-MM-DD."""
-    today = timezone.localdate()
-    return today.replace(day=1).isoformat(), today.isoformat()
-
-
-def cursor(value: str | None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 # --- balance --------------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ def _import_export_csv(queryset) -> tuple[int, int]:
 def _csv(report: Report, quick: bool) -> None:
     from accounts.models import User
     from orders.models import Order
-    from orders.reports import DateRange, today_wib
+    from orders.reports.periods import DateRange, today_wib
 
     end = today_wib()
     start = end - timedelta(days=200)

@@ -10,11 +10,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from common.admin_paging import EstimatedCountPaginator
 from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient
 from orders.refresh import refresh_tick
 from orders.services import OrderActionError, order_resolve_failed, order_resolve_placed
 from orders.views import reports as report_views
-from panel.admin_paging import EstimatedCountPaginator
 
 
 class ReadOnlyInline(admin.TabularInline):

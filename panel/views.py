@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.money import format_rupiah
 from accounts.selectors import balance_of
-from accounts.views import reseller_required
+from common.views import reseller_required
 from orders.models import OrderStatus
 from orders.selectors import DaySpend, daily_spend, order_counts, recent_orders, spend_since, wib_start, wib_today
 

@@ -1,4 +1,5 @@
-"""CSV downloads and the operators' report screens. Thin: the rows and numbers come from orders.reports.
+"""CSV downloads and the operators' report screens. Thin: the rows and numbers come from orders.reports.queries
+(the reseller balances from accounts.selectors), the CSV from orders.reports.csv.
 
 Resellers (login required, always scoped to request.user): /pesanan/csv/ and /saldo/csv/.
 Operators: the views below are mounted in the admin by OrderAdmin.get_urls (wrapped in admin_view, so
@@ -15,19 +16,18 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from orders.reports import (
-    DateRangeError,
-    csv_response,
-    daily_chart,
+from accounts.selectors import reseller_balances
+from orders.reports.charts import daily_chart
+from orders.reports.csv import csv_response
+from orders.reports.periods import DateRangeError, parse_date_range
+from orders.reports.queries import (
     ledger_header,
     ledger_rows,
     order_header,
     order_rows,
-    parse_date_range,
     profit_header,
     profit_report,
     profit_rows,
-    reseller_balances,
 )
 from providers.models import Provider
 

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from accounts.money import format_rupiah
 from accounts.selectors import balance_of
-from accounts.views import cursor, month_range, optional_url, reseller_required
+from common.views import cursor, month_range, optional_url, reseller_required
 from orders.forms import OPERATOR_LABELS, ORDER_FORMS, OrderForm
 from orders.models import EventCode, Order, OrderEvent, OrderKind, OrderStatus
 from orders.placement import order_place

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from accounts.selectors import balance_of
-from accounts.views import optional_url
+from common.views import optional_url
 from orders.models import Order
 from providers.sandbox.models import SandboxAccount
 from tests.e2e.conftest import LIVE_TIMEOUT_MS, START_BALANCE, order_id_from, screenshot

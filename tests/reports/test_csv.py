@@ -13,23 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from orders.models import Order
-from orders.reports import (
-    BATCH_ROWS,
-    CHUNK_SIZE,
-    DateRange,
-    DateRangeError,
-    csv_response,
-    csv_stream,
-    escape_cell,
-    escape_text,
-    ledger_rows,
-    money_cell,
-    order_header,
-    order_rows,
-    parse_date_range,
-    profit_rows,
-    wib_stamper,
-)
+from orders.reports.csv import BATCH_ROWS, csv_response, csv_stream, escape_cell, escape_text, money_cell, wib_stamper
+from orders.reports.periods import DateRange, DateRangeError, parse_date_range
+from orders.reports.queries import CHUNK_SIZE, ledger_rows, order_header, order_rows, profit_rows
 from tests.reports.conftest import make_order, read_csv, wib
 
 

@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import DepositRequest, LedgerEntry
-from accounts.selectors import balance_of
+from accounts.selectors import balance_of, reseller_balances
 from accounts.services import deposit_request_create, wallet_get
-from orders.reports import reseller_balances
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from accounts.services import wallet_adjust, wallet_debit, wallet_refund
-from orders.reports import today_wib
+from orders.reports.periods import today_wib
 from tests.reports.conftest import make_order, read_csv, set_entry_time, wib
 
 pytestmark = pytest.mark.django_db

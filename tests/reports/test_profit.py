@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from orders.reports import DateRange, daily_chart, profit_report
+from orders.reports.charts import daily_chart
+from orders.reports.periods import DateRange
+from orders.reports.queries import profit_report
 from tests.reports.conftest import make_order, read_csv, wib
 
 pytestmark = pytest.mark.django_db

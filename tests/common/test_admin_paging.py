@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import LedgerEntry
-from panel import admin_paging
-from panel.admin_paging import EstimatedCountPaginator
+from common import admin_paging
+from common.admin_paging import EstimatedCountPaginator
 from tests.helpers import requires_postgres
 
 pytestmark = pytest.mark.django_db
