@@ -30,13 +30,13 @@ from django.utils import timezone
 from accounts.money import floor_money
 from orders.models import Order
 from providers.adapters.types import DeliveryState, ProductKind, Status
-from providers.demo import sandbox_providers_ensure
 from providers.models import Provider, Service
 from providers.pricing import pricing_refresh
 from providers.sandbox import catalogue, dlr
 from providers.sandbox.models import DlrState, Fault, FaultScope, SandboxAccount, SandboxOrder
 from providers.sync import catalogue_sync
 from tests.providers.e2e_helpers import closed_port, rewind, wait_for
+from tooling.sandbox_providers import sandbox_providers_ensure
 
 __all__ = [
     "ACTING_FAULTS",

@@ -8,7 +8,7 @@ from django.db.models import Count, F
 
 from accounts.selectors import ledger_violations
 from orders.models import Order
-from orders.seed import seed_demo
+from tooling.seed import seed_demo
 
 pytestmark = pytest.mark.django_db
 
