@@ -2,7 +2,8 @@
 
 Each balance change is one guarded UPDATE (`balance >= amount` for debits) plus one ledger entry in the
 same transaction. The database constraints are the last line: a negative balance, a second charge or a
-second refund for one order cannot be committed.
+second refund for one order cannot be committed. ledger_post_many posts many movements at once (history
+loaded in bulk) under the same rules, with one balance update per wallet.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import ApiKey, DepositMethod, DepositRequest, DepositStatus, LedgerEntry, LedgerKind, Tier, User, Wallet
-from .money import ZERO, format_rupiah, to_money
+from .money import CENT, ZERO, format_rupiah, to_money
 
 
 class LedgerError(Exception):
@@ -232,6 +237,220 @@ def wallet_adjust(*, user: User, amount: Decimal | int | str, reason: str, actor
     return wallet_debit(user=user, amount=-value, reason=reason, kind=LedgerKind.ADJUSTMENT, actor=actor)
 
 
+# --- many movements at once -----------------------------------------------------------------------
+class Posting(NamedTuple):
+    """One movement for ledger_post_many. `amount` is signed (+ credits the wallet, - debits it) and to the
+    cent; `at` is when it happened (the entry's time). A deposit with a `deposit_method` comes with its
+    approved DepositRequest, requested at `requested_at` (default: `at`)."""
+
+    wallet_id: int
+    kind: str
+    amount: Decimal
+    at: datetime
+    order_id: int | None = None
+    reason: str = ""
+    deposit_method: str = ""
+    requested_at: datetime | None = None
+
+
+_CHARGE, _REFUND, _DEPOSIT, _ADJUSTMENT = (
+    k.value for k in (LedgerKind.CHARGE, LedgerKind.REFUND, LedgerKind.DEPOSIT, LedgerKind.ADJUSTMENT)
+)
+_LEDGER_COLUMNS = (
+    "id",
+    "wallet_id",
+    "kind",
+    "amount",
+    "balance_after",
+    "order_id",
+    "reason",
+    "actor_id",
+    "idempotency_key",
+    "created_at",
+)
+_DEPOSIT_COLUMNS = (
+    "id",
+    "user_id",
+    "amount",
+    "method",
+    "note",
+    "status",
+    "created_at",
+    "decided_at",
+    "decided_by_id",
+    "decision_note",
+    "ledger_entry_id",
+)
+
+
+def ledger_post_many(postings: Sequence[Posting], *, actor: User | None = None) -> list[int]:
+    """Post many movements at once, all or nothing, in the order given: history loaded in bulk (the demo
+    seeder places its orders' charges and refunds and its resellers' deposits with it).
+
+    The rules and the rows are those of one movement at a time (wallet_debit, wallet_refund, wallet_credit,
+    deposit_approve): each entry's balance_after is its wallet's running balance and entry ids increase in
+    the order given; a debit the running balance does not cover raises InsufficientBalance; a charge or
+    refund names its order, a refund goes back to the wallet its order's charge (earlier in `postings` or
+    already posted) came from and never exceeds it; the database constraints (one charge and at most one
+    refund per order, ...) still apply, a violation raises LedgerError. The wallets are locked while the
+    entries are written, and each one's balance is set once at the end (updated_at: its last movement).
+    Rows go in with COPY on PostgreSQL. Returns the new entries' ids, in the order of `postings`."""
+    if not postings:
+        return []
+    ops, actor_id = connection.ops, actor.pk if actor else None
+    dt = None if connection.vendor == "postgresql" else ops.adapt_datetimefield_value  # psycopg takes datetimes
+    methods = set(DepositMethod.values)
+    approved = DepositStatus.APPROVED.value
+    with transaction.atomic():
+        wallets = {
+            pk: (user_id, balance)
+            for pk, user_id, balance in Wallet.objects.select_for_update()
+            .filter(pk__in={p.wallet_id for p in postings})
+            .values_list("pk", "user_id", "balance")
+        }
+        balances = {pk: balance for pk, (_user, balance) in wallets.items()}
+        last_at: dict[int, datetime] = {}
+        charged: dict[int, tuple[int, Decimal]] = {}  # order id -> (wallet, amount charged) in this lot
+        unmatched: list[Posting] = []  # refunds of orders charged before this lot
+        entry_ids = _ids_reserve(LedgerEntry, len(postings))
+        request_ids = iter(_ids_reserve(DepositRequest, sum(1 for p in postings if p.deposit_method)))
+        entries: list[tuple] = []
+        requests: list[tuple] = []
+        for entry_id, p in zip(entry_ids, postings, strict=True):
+            kind, amount, wallet, at = p.kind, p.amount, p.wallet_id, p.at
+            if type(amount) is not Decimal or not amount or amount != amount.quantize(CENT):
+                raise LedgerError(f"not an amount for the ledger: {amount!r}")
+            if p.deposit_method and (kind != _DEPOSIT or p.deposit_method not in methods):
+                raise LedgerError(f"not a deposit method: {p.deposit_method!r}")
+            if kind == _CHARGE:
+                if amount > 0 or p.order_id is None:
+                    raise LedgerError("a charge is a debit for an order")
+                charged[p.order_id] = (wallet, -amount)
+            elif kind == _REFUND:
+                if amount < 0 or p.order_id is None:
+                    raise LedgerError("a refund is a credit for an order")
+                if p.order_id in charged:
+                    _refund_check(p, *charged[p.order_id])
+                else:
+                    unmatched.append(p)
+            elif kind == _DEPOSIT:
+                if amount < 0:
+                    raise LedgerError("a deposit is a credit")
+            elif kind != _ADJUSTMENT:
+                raise LedgerError(f"ledger_post_many cannot write a {kind} entry")
+            if wallet not in balances:
+                raise LedgerError(f"no wallet {wallet}")
+            balance = balances[wallet] + amount
+            if balance < 0:
+                raise InsufficientBalance(
+                    _("Insufficient balance: %(need)s needed, %(have)s available.")
+                    % {"need": format_rupiah(-amount), "have": format_rupiah(balances[wallet])}
+                )
+            balances[wallet] = balance
+            last_at[wallet] = at
+            reason, key = p.reason, None
+            if p.deposit_method:  # an approved request, as deposit_approve writes it
+                request_id = next(request_ids)
+                reason, key = _deposit_reason(request_id, p.deposit_method), f"deposit:{request_id}"
+                asked = p.requested_at or at
+                requests.append(
+                    (
+                        request_id,
+                        wallets[wallet][0],
+                        amount,
+                        p.deposit_method,
+                        "",
+                        approved,
+                        dt(asked) if dt else asked,
+                        dt(at) if dt else at,
+                        actor_id,
+                        "",
+                        entry_id,
+                    )
+                )
+            entries.append(
+                (entry_id, wallet, kind, amount, balance, p.order_id, reason[:255], actor_id, key, dt(at) if dt else at)
+            )
+        for start in range(0, len(unmatched), 5000):
+            lot = unmatched[start : start + 5000]
+            found = {
+                order_id: (wallet, -amount)
+                for order_id, wallet, amount in LedgerEntry.objects.filter(
+                    kind=_CHARGE, order_id__in=[p.order_id for p in lot]
+                ).values_list("order_id", "wallet_id", "amount")
+            }
+            for p in lot:
+                if p.order_id not in found:
+                    raise LedgerError(f"order {p.order_id} has no charge to refund")
+                _refund_check(p, *found[p.order_id])
+        try:
+            with connection.wrap_database_errors:
+                _rows_insert(LedgerEntry, _LEDGER_COLUMNS, entries)
+                _rows_insert(DepositRequest, _DEPOSIT_COLUMNS, requests)
+        except IntegrityError as exc:
+            raise LedgerError(f"the ledger refused these movements: {exc}") from exc
+        table = ops.quote_name(Wallet._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET balance = %s, updated_at = %s WHERE id = %s",  # noqa: S608 - from the model
+                [(ops.adapt_decimalfield_value(balances[w]), dt(at) if dt else at, w) for w, at in last_at.items()],
+            )
+    return list(entry_ids)
+
+
+def _refund_check(refund: Posting, wallet: int, charge: Decimal) -> None:
+    if refund.wallet_id != wallet:
+        raise LedgerError(
+            f"refund for order {refund.order_id} to wallet {refund.wallet_id}: it was charged to {wallet}"
+        )
+    if refund.amount > charge:
+        raise LedgerError(f"refund {refund.amount} for order {refund.order_id} exceeds its charge {charge}")
+
+
+def _ids_reserve(model: type[Model], count: int) -> Sequence[int]:
+    """`count` fresh increasing ids for `model`'s rows: from its sequence on PostgreSQL (a concurrent insert
+    takes other numbers); on SQLite after the highest ever used, under the write lock every transaction
+    takes at BEGIN (IMMEDIATE)."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Taken one by one, handed back as runs of consecutive numbers (one run unless a concurrent
+            # insert took some in between), so a big lot does not ship every id to Python.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT min(id), max(id) FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS run FROM "
+                "(SELECT nextval(%s::regclass) AS id FROM generate_series(1, %s)) AS taken) AS numbered "
+                "GROUP BY run ORDER BY 1",
+                [sequence, count],
+            )
+            runs = [range(low, high + 1) for low, high in cursor.fetchall()]
+            return runs[0] if len(runs) == 1 else [i for run in runs for i in run]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+    top = max(row[0] if row else 0, model.objects.aggregate(top=Max("pk"))["top"] or 0)
+    return range(top + 1, top + 1 + count)
+
+
+def _rows_insert(model: type[Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert tuples in column order: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    ops = connection.ops
+    table, names = ops.quote_name(model._meta.db_table), ", ".join(ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - model names
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
+
+
 # --- resellers ------------------------------------------------------------------------------------
 def reseller_create(
     *,
@@ -301,6 +520,10 @@ class _AlreadyDecided(Exception):
     pass
 
 
+def _deposit_reason(deposit_id: int, method: str) -> str:
+    return _("Deposit #%(id)s (%(method)s)") % {"id": deposit_id, "method": DepositMethod(method).label}
+
+
 def deposit_approve(deposit: DepositRequest, *, actor: User) -> bool:
     """Credit the wallet and mark the request approved, once: a second click (or a concurrent one)
     finds the request no longer pending and changes nothing. Returns whether this call approved it.
@@ -314,7 +537,7 @@ def deposit_approve(deposit: DepositRequest, *, actor: User) -> bool:
             entry = wallet_credit(
                 user=deposit.user,
                 amount=deposit.amount,
-                reason=_("Deposit #%(id)s (%(method)s)") % {"id": deposit.pk, "method": deposit.get_method_display()},
+                reason=_deposit_reason(deposit.pk, deposit.method),
                 actor=actor,
                 idempotency_key=f"deposit:{deposit.pk}",
             )

@@ -174,7 +174,7 @@ def run(report: Report, *, names=None, quick: bool = False, prefix: str) -> None
     from accounts.services import reseller_create
     from bench.stub import install_stub_adapters
     from orders.models import Order
-    from orders.seed import catalogue_ensure
+    from tooling.seed import catalogue_ensure
 
     seconds, warmup, scale = (4, 1, 2) if quick else (15, 2, 10)
     # The stub answers at once: let every client's OTP call through the provider's bulkhead (the guard is

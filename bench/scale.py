@@ -1,6 +1,6 @@
 """Pages and exports at a million orders: the reseller's order list, the CSV export, the admin changelist.
 
-Data: orders.seed (the same code as `manage.py seed_demo`) writes 1,000 orders for 20 resellers; the order
+Data: tooling.seed (the same code as `manage.py seed_demo`) writes 1,000 orders for 20 resellers; the order
 list is measured for the heaviest of them; then 999,000 more orders for 500 more resellers are added and
 the same reseller's list is measured again (its own orders are unchanged: only the table grew 1000x).
 
@@ -34,7 +34,7 @@ IE_ROWS = 50_000  # rows django-import-export exports (see _csv)
 
 
 def _seed(report: Report, resellers: int, orders: int, seed: int) -> None:
-    from orders.seed import seed_demo
+    from tooling.seed import seed_demo
 
     def progress(line: str) -> None:
         if "/" not in line or line.split("/")[0].replace(",", "").endswith("00000") or "100%" in line:

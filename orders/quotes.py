@@ -116,6 +116,15 @@ class Quote:
     routes: list[Service] = field(default_factory=list)  # SMS: fallbacks in priority order
 
 
+def order_amounts(kind: str, unit_price: Decimal, unit_cost: Decimal, units: int) -> tuple[Decimal, Decimal]:
+    """(charge, cost) of `units` of a product: SMM is priced per 1,000, every other kind per unit (an SMS
+    part to one number). The charge rounds up to whole Rupiah. The one formula for what an order costs:
+    order_quote prices every request with it, and the demo seeder its orders."""
+    if kind == ProductKind.SMM:
+        return ceil_rupiah(unit_price * units / 1000), to_money(unit_cost * units / 1000)
+    return ceil_rupiah(unit_price * units), to_money(unit_cost * units)
+
+
 def user_tier(user: User) -> Tier | None:
     return user.tier or Tier.objects.filter(is_default=True).first()
 
@@ -206,14 +215,15 @@ def order_quote(
     if price is None or not price.on_sale:
         raise OrderInvalid.of("service", Problem.NOT_FOR_SALE, _("This product is not for sale right now."))
     unit_cost = service.cost
+    charge, cost = order_amounts(kind, price.price, unit_cost, 1)  # OTP and prepaid: one unit
     quote = Quote(
         service=service,
         kind=kind,
         unit_price=price.price,
         unit_cost=unit_cost,
         quantity=1,
-        charge=ceil_rupiah(price.price),
-        cost=to_money(unit_cost),
+        charge=charge,
+        cost=cost,
         routes=routes,
     )
 
@@ -237,8 +247,7 @@ def order_quote(
             errors.add("quantity", code, message)
         if number is not None and "quantity" not in errors:
             quote.quantity = number
-            quote.charge = ceil_rupiah(price.price * number / 1000)
-            quote.cost = to_money(unit_cost * number / 1000)
+            quote.charge, quote.cost = order_amounts(kind, price.price, unit_cost, number)
         quote.target = link
     elif kind == ProductKind.PREPAID:
         digits = "".join(ch for ch in (target or "") if "0" <= ch <= "9")
@@ -256,8 +265,7 @@ def order_quote(
     elif packets is not None:
         _quote_packets(quote, packets, errors)
         _check_schedule(quote, schedule_at, now, errors)
-        quote.charge = ceil_rupiah(price.price * quote.quantity)
-        quote.cost = to_money(unit_cost * quote.quantity)
+        quote.charge, quote.cost = order_amounts(kind, price.price, unit_cost, quote.quantity)
     else:  # SMS
         message = (message or "").replace("\r\n", "\n")
         segments = count_segments(message)
@@ -278,8 +286,7 @@ def order_quote(
         quote.recipients, quote.invalid_recipients = parsed.valid, parsed.invalid
         units = segments.count * len(parsed.valid)
         quote.quantity = max(units, 1)
-        quote.charge = ceil_rupiah(price.price * units)
-        quote.cost = to_money(unit_cost * units)
+        quote.charge, quote.cost = order_amounts(kind, price.price, unit_cost, units)
     if errors:
         raise OrderInvalid(errors)
     if quote.charge <= 0:

@@ -28,6 +28,7 @@ from providers.adapters.errors import (
     ProviderRejected,
 )
 from providers.adapters.types import (
+    FINAL_STATUSES,
     Capability,
     DeliveryState,
     ProductKind,
@@ -49,19 +50,46 @@ class OrderActionError(Exception):
 # --- transitions and refunds -----------------------------------------------------------------------
 def refund_due(order: Order, to: Status) -> Decimal:
     """What the reseller gets back when `order` reaches `to` (uses the frozen prices on the order)."""
-    if order.kind == ProductKind.SMS:
-        if to.is_final:
-            # Each rejected packet's own parts (a bulk API send may give numbers different texts).
-            parts = order.recipients.filter(state=DeliveryState.REJECTED).values_list("segments", flat=True)
-            share = floor_money(order.unit_price * sum(p or order.segments for p in parts))
-            return min(share, order.charge)
+    rejected_parts = 0
+    if order.kind == ProductKind.SMS and to.is_final:
+        # Each rejected packet's own parts (a bulk API send may give numbers different texts).
+        parts = order.recipients.filter(state=DeliveryState.REJECTED).values_list("segments", flat=True)
+        rejected_parts = sum(p or order.segments for p in parts)
+    return refund_amount(
+        kind=order.kind,
+        to=to,
+        charge=order.charge,
+        unit_price=order.unit_price,
+        remains=order.remains,
+        otp_code=order.otp_code,
+        rejected_parts=rejected_parts,
+    )
+
+
+def refund_amount(
+    *,
+    kind: str,
+    to: str,
+    charge: Decimal,
+    unit_price: Decimal,
+    remains: int | None = None,
+    otp_code: str = "",
+    rejected_parts: int = 0,
+) -> Decimal:
+    """The refund formula, from an order's frozen figures: canceled or failed -> the whole charge (not for an
+    OTP number whose code was delivered); an SMM partial -> `remains` x the price per 1,000; a final SMS ->
+    the SMS parts the gateway rejected x the unit price. Never more than the charge. refund_due applies it
+    to an order; the demo seeder to the orders it writes."""
+    if kind == ProductKind.SMS:
+        if to in FINAL_STATUSES:
+            return min(floor_money(unit_price * rejected_parts), charge)
         return ZERO
     if to in (Status.CANCELED, Status.FAILED):
-        if order.kind == ProductKind.OTP and order.otp_code:
+        if kind == ProductKind.OTP and otp_code:
             return ZERO  # the code was delivered: the number was used
-        return order.charge
-    if to == Status.PARTIAL and order.kind == ProductKind.SMM and order.remains:
-        return min(floor_money(Decimal(order.remains) * order.unit_price / 1000), order.charge)
+        return charge
+    if to == Status.PARTIAL and kind == ProductKind.SMM and remains:
+        return min(floor_money(Decimal(remains) * unit_price / 1000), charge)
     return ZERO
 
 

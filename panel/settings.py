@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "providers.sandbox",
     "orders",
     "panel",
+    "tooling",  # the demo and the demo-data seeder (top layer: nothing imports it)
 ]
 
 MIDDLEWARE = [

@@ -30,7 +30,6 @@ from django.utils import timezone
 from accounts.money import floor_money
 from orders.models import Order
 from providers.adapters.types import DeliveryState, ProductKind, Status
-from providers.demo import sandbox_providers_ensure
 from providers.models import Provider, Service
 from providers.pricing import pricing_refresh
 from providers.sandbox import dlr
@@ -40,6 +39,7 @@ from providers.sandbox.protocols.smm_v2 import smm_services
 from providers.sandbox.protocols.virtusim import virtusim_services
 from providers.sync import catalogue_sync
 from tests.providers.e2e_helpers import closed_port, rewind, wait_for
+from tooling.sandbox_providers import sandbox_providers_ensure
 
 __all__ = [
     "ACTING_FAULTS",

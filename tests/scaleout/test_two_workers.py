@@ -30,12 +30,12 @@ from orders.models import Order
 from orders.placement import order_place
 from orders.schedules import PREFIX as SCHEDULE_PREFIX
 from orders.schedules import schedules_install
-from providers.demo import sandbox_providers_ensure
 from providers.models import Provider, Service
 from providers.pricing import pricing_refresh
 from providers.sandbox.models import SandboxAccount
 from providers.sync import catalogue_sync
 from tests.helpers import USES_POSTGRES
+from tooling.sandbox_providers import sandbox_providers_ensure
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [

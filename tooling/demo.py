@@ -12,9 +12,9 @@ from django.db import transaction
 from accounts.models import User
 from accounts.services import reseller_create, wallet_credit, wallet_get
 from providers.adapters.errors import ProviderError
-from providers.demo import sandbox_providers_ensure
 from providers.models import Provider
 from providers.sync import catalogue_sync
+from tooling.sandbox_providers import sandbox_providers_ensure
 
 DEMO_OPERATOR = "operator"
 DEMO_RESELLER = "reseller"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.selectors import ledger_violations
-from orders.seed import seed_demo
+from tooling.seed import seed_demo
 
 
 class Command(BaseCommand):

@@ -6,11 +6,12 @@ What it writes, for `resellers` new resellers and `orders` new orders:
 - resellers with wallets, tiers mixed, order volume skewed Zipf-like (a few heavy resellers own most orders);
 - orders of all four kinds and all statuses, created over ~`months` months (busier in WIB daytime and in
   recent months), statuses by age (only recent orders are still running), with SMS recipients and history;
-- the ledger that goes with them: one charge per order, one refund for canceled / failed / partial orders
-  (the amounts orders.services.refund_due would give), and approved deposits (a DepositRequest and its
-  deposit entry) just before a charge would take a wallet below zero. Entries of a wallet are written in
-  time order with increasing ids, each `balance_after` is that wallet's running balance and the wallet
-  balance is the last one, so `manage.py ledger_check` stays clean.
+- the ledger that goes with them, placed through accounts.services.ledger_post_many (the rules and rows of
+  the money services, in bulk): one charge per order, one refund for canceled / failed / partial orders, and
+  approved deposits (a DepositRequest and its deposit entry) just before a charge would take a wallet below
+  zero. Charges and refunds come from the order code's own formulas (orders.quotes.order_amounts,
+  orders.services.refund_amount). Movements are posted in time order, so `manage.py ledger_check` stays
+  clean.
 
 Speed (a million orders in about two minutes on 2 cores): rows are generated in batches (time slices, oldest
 first) and written with COPY on PostgreSQL (executemany on SQLite), ids reserved up front per batch so ledger
@@ -43,9 +44,11 @@ from django.db.models import Max, Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from accounts.models import DepositMethod, DepositRequest, DepositStatus, LedgerEntry, LedgerKind, Tier, User, Wallet
-from accounts.money import ceil_rupiah, floor_money, to_money
-from orders.models import Order, OrderEvent, OrderRecipient
+from accounts.models import DepositMethod, DepositRequest, LedgerEntry, LedgerKind, Tier, User, Wallet
+from accounts.services import Posting, ledger_post_many
+from orders.models import EventCode, Order, OrderEvent, OrderRecipient
+from orders.quotes import order_amounts
+from orders.services import refund_amount
 from providers.adapters.types import DeliveryState, ProductKind, Status
 from providers.models import Provider, Service, ServicePrice
 from providers.pricing import pricing_refresh
@@ -65,9 +68,19 @@ COMPLETED, PARTIAL, CANCELED, FAILED = (
 )
 FINAL = frozenset({COMPLETED, PARTIAL, CANCELED, FAILED})
 CHARGE, REFUND, DEPOSIT = LedgerKind.CHARGE.value, LedgerKind.REFUND.value, LedgerKind.DEPOSIT.value
-APPROVED = DepositStatus.APPROVED.value
 QUEUED, SENT, DELIVERED = DeliveryState.QUEUED.value, DeliveryState.SENT.value, DeliveryState.DELIVERED.value
 REJECTED, UNDELIVERED = DeliveryState.REJECTED.value, DeliveryState.FAILED.value
+PLACED, ACCEPTED, REFUSED, LOST, REFRESHED, OTP_OVER = (
+    c.value
+    for c in (
+        EventCode.PLACED,
+        EventCode.ACCEPTED,
+        EventCode.REFUSED,
+        EventCode.OUTCOME_UNKNOWN,
+        EventCode.REFRESH,
+        EventCode.OTP_EXPIRED,
+    )
+)
 DELIVERY_CODE = {DELIVERED: "1", REJECTED: "32", UNDELIVERED: "31"}
 CENT = Decimal("0.01")
 
@@ -330,33 +343,8 @@ ORDER_COLUMNS = (
     "updated_at",
     "finished_at",
 )
-LEDGER_COLUMNS = (
-    "id",
-    "wallet_id",
-    "kind",
-    "amount",
-    "balance_after",
-    "order_id",
-    "reason",
-    "actor_id",
-    "idempotency_key",
-    "created_at",
-)
-DEPOSIT_COLUMNS = (
-    "id",
-    "user_id",
-    "amount",
-    "method",
-    "note",
-    "status",
-    "created_at",
-    "decided_at",
-    "decided_by_id",
-    "decision_note",
-    "ledger_entry_id",
-)
 RECIPIENT_COLUMNS = ("order_id", "number", "message", "segments", "external_id", "state", "code", "text", "updated_at")
-EVENT_COLUMNS = ("order_id", "at", "from_status", "to_status", "reason", "actor_id")
+EVENT_COLUMNS = ("order_id", "at", "from_status", "to_status", "code", "reason", "actor_id")
 
 
 # --- time ---------------------------------------------------------------------------------------------------
@@ -433,17 +421,12 @@ class Seeder:
         self._newest = -1  # the last order of the run is still being placed ("submitting")
         self._balances: dict[int, Decimal] = {}
         self._last_at: dict[int, datetime] = {}
-        self._wallet_user: dict[int, int] = {}
         self._ext = itertools.count(self.rng.randint(10_000, 90_000) * 1000)
         with translation.override(settings.LANGUAGE_CODE):
             self.charge_reason = gettext("Order #%(id)s")
             self.refund_reason = gettext("Refund for order #%(id)s")
-            self.deposit_reason = gettext("Deposit #%(id)s (%(method)s)")
-            self.method_labels = {m.value: str(m.label) for m in DepositMethod}
         for model, columns, optional in (
             (Order, ORDER_COLUMNS, ()),
-            (LedgerEntry, LEDGER_COLUMNS, ()),
-            (DepositRequest, DEPOSIT_COLUMNS, ()),
             (OrderRecipient, RECIPIENT_COLUMNS, ()),
             (OrderEvent, EVENT_COLUMNS, ()),
         ):
@@ -488,7 +471,6 @@ class Seeder:
         for _user, wallet, _tier in self.users:
             self._balances[wallet] = ZERO
             self._last_at[wallet] = self.start
-        self._wallet_user = {wallet: user for user, wallet, _t in self.users}
         # Zipf-like volume: the i-th reseller orders in proportion to 1 / (i + 1) ** skew.
         self.user_cum = list(itertools.accumulate(1 / (i + 1) ** self.skew for i in range(len(self.users))))
         # Heavy resellers top up in bigger steps.
@@ -513,12 +495,7 @@ class Seeder:
         found = self._prices.get(key)
         if found is None:
             unit_price = product.prices[tier_id]
-            if product.kind == SMM:
-                charge = ceil_rupiah(unit_price * quantity / 1000)
-                cost = to_money(product.cost * quantity / 1000)
-            else:
-                charge, cost = ceil_rupiah(unit_price * quantity), to_money(product.cost * quantity)
-            found = self._prices[key] = (unit_price, charge, cost)
+            found = self._prices[key] = (unit_price, *order_amounts(product.kind, unit_price, product.cost, quantity))
         return found
 
     def _order(self, order_id: int, created: datetime, orders: list, recipients: list, events: list) -> None:
@@ -563,11 +540,11 @@ class Seeder:
         finished = min(created + timedelta(seconds=run), self.now) if final else None
         external_id = "" if status in (SUBMITTING, UNKNOWN) or refused else str(next(self._ext))
 
-        refund = ZERO
         otp_code = otp_sms = voucher = error = raw_status = ""
         start_count = remains = None
+        rejected_parts = 0
         if refused:
-            refund, raw_status = charge, "ProviderRejected"
+            raw_status = "ProviderRejected"
             error = "Penyedia menolak pesanan. Saldo Anda sudah dikembalikan."
         elif status == UNKNOWN:
             raw_status = "ProviderOutcomeUnknown"
@@ -578,29 +555,21 @@ class Seeder:
             if status == COMPLETED or (status == PROCESSING and rng.random() < 0.5):
                 otp_code = digits(6)
                 otp_sms = f"<#> {otp_code} adalah kode verifikasi {product.name.split(' (')[0]} Anda."
-            if status in (CANCELED, FAILED):
-                refund = charge
         elif kind == SMM:
             start_count = rng.randint(0, 50_000)
             raw_status = RAW_STATUS[SMM].get(status, "Pending")
             remains = {COMPLETED: 0, CANCELED: quantity, FAILED: quantity}.get(status)
             if status == PARTIAL:
                 remains = max(1, int(quantity * rng.uniform(0.1, 0.6)))
-                refund = min(floor_money(Decimal(remains) * unit_price / 1000), charge)
             elif status == PROCESSING:
                 remains = int(quantity * rng.random())
-            elif status in (CANCELED, FAILED):
-                refund = charge
         elif kind == PREPAID:
             raw_status = RAW_STATUS[PREPAID].get(status, "pending")
             if status == COMPLETED:
                 voucher = "SN" + digits(16)
-            elif status == FAILED:
-                refund = charge
         if kind == SMS:
             if refused or status == SUBMITTING:  # no gateway answer per number
                 states = [REJECTED if refused else QUEUED] * n_recipients
-                refund = charge if refused else ZERO
             else:
                 raw_status = "delivered" if final else "10"
                 if status == COMPLETED:
@@ -614,14 +583,23 @@ class Seeder:
                     states = [DELIVERED] * (n_recipients - bad) + [rng.choice((REJECTED, UNDELIVERED))] * bad
                 else:
                     states = [rng.choice((QUEUED, SENT)) for _ in range(n_recipients)]
-                rejected = states.count(REJECTED)
-                if rejected:
-                    refund = min(floor_money(unit_price * segments * rejected), charge)
+            rejected_parts = segments * states.count(REJECTED)  # every number gets the same text
             stamp = dt(finished or created)
             for i, state in enumerate(states):
                 gateway_id = "" if state == REJECTED or not external_id else f"{external_id}-{i}"
                 code = DELIVERY_CODE.get(state, "10") if external_id else ""
                 recipients.append((order_id, "628" + digits(10), "", 0, gateway_id, state, code, state, stamp))
+        refund = ZERO
+        if final:  # what the order code refunds when an order ends so
+            refund = refund_amount(
+                kind=kind,
+                to=status,
+                charge=charge,
+                unit_price=unit_price,
+                remains=remains,
+                otp_code=otp_code,
+                rejected_parts=rejected_parts,
+            )
         updated = finished or (created + timedelta(seconds=min(age, rng.uniform(1, 600))))
         orders.append(
             (
@@ -663,65 +641,53 @@ class Seeder:
         if refund > 0:
             heapq.heappush(self._pending, (finished, next(self._seq), wallet_id, REFUND, refund, order_id))
         if self.with_events:
-            events.append((order_id, dt(created), "", SUBMITTING, "placed", None))
+            events.append((order_id, dt(created), "", SUBMITTING, PLACED, "", None))
             accepted = dt(created + timedelta(seconds=rng.uniform(0.2, 2.5)))
             if refused:
-                events.append((order_id, dt(finished), SUBMITTING, FAILED, "upstream refused: out of stock", None))
+                events.append((order_id, dt(finished), SUBMITTING, FAILED, REFUSED, "out of stock", None))
             elif status == UNKNOWN:
-                events.append((order_id, accepted, SUBMITTING, UNKNOWN, "outcome unknown: read timeout", None))
+                events.append((order_id, accepted, SUBMITTING, UNKNOWN, LOST, "read timeout", None))
             elif status != SUBMITTING:
                 first = PROCESSING if kind == SMS else PENDING
-                events.append((order_id, accepted, SUBMITTING, first, "accepted upstream", None))
+                events.append((order_id, accepted, SUBMITTING, first, ACCEPTED, "", None))
                 if status != first:
-                    reason = "OTP window over without a code" if kind == OTP and status == CANCELED else "refresh"
-                    events.append((order_id, dt(finished or updated), first, status, reason, None))
+                    code, reason = REFRESHED, ""
+                    if kind == OTP and status == CANCELED:
+                        code, reason = OTP_OVER, "no code"
+                    events.append((order_id, dt(finished or updated), first, status, code, reason, None))
 
     # -- ledger ------------------------------------------------------------------------------------------
     def _flush_ledger(self, until: datetime | None) -> tuple[int, int]:
-        """Write pending movements up to `until` (all when None) in time order, with deposits where a
-        charge would go below zero. Returns (entries, deposits) written."""
+        """Post pending movements up to `until` (all when None) in time order, with a deposit where a charge
+        would go below zero. Returns (entries, deposits) written."""
         pending, due = self._pending, []
         while pending and (until is None or pending[0][0] <= until):
             due.append(heapq.heappop(pending))
         if not due:
             return 0, 0
         rng, balances, last_at = self.rng, self._balances, self._last_at
-        plan: list[tuple] = []  # (wallet, kind, amount, order_id, at, deposit method or None, balance after)
+        charge_reason, refund_reason = self.charge_reason, self.refund_reason
+        postings: list[Posting] = []
+        deposits: list[int] = []  # where in `postings`
         for at, _seq, wallet, kind, amount, order_id in due:
-            balance = balances[wallet]
+            balance = balances[wallet]  # to know when a reseller must top up; the ledger keeps the books
             if kind == CHARGE and balance + amount < 0:
                 step = rng.choice(DEPOSIT_STEPS) * self.deposit_scale[wallet]
                 topup = Decimal(math.ceil((step - balance - amount) / step) * step).quantize(CENT)
                 when = max(last_at[wallet], at - timedelta(seconds=rng.uniform(30, 1800)))
                 balance += topup
-                plan.append((wallet, DEPOSIT, topup, None, when, rng.choice(DepositMethod.values), balance))
-            balance += amount
-            plan.append((wallet, kind, amount, order_id, at, None, balance))
-            balances[wallet] = balance
+                deposits.append(len(postings))
+                postings.append(Posting(wallet, DEPOSIT, topup, when, deposit_method=rng.choice(DepositMethod.values)))
+            reason = (charge_reason if kind == CHARGE else refund_reason) % {"id": order_id}
+            postings.append(Posting(wallet, kind, amount, at, order_id, reason))
+            balances[wallet] = balance + amount
             last_at[wallet] = at
-        n_deposits = sum(1 for p in plan if p[5] is not None)
-        first_entry = self.writer.reserve(LedgerEntry, len(plan))
-        deposit_ids = itertools.count(self.writer.reserve(DepositRequest, n_deposits))
-        dt = self.writer.dt
-        charge_reason, refund_reason = self.charge_reason, self.refund_reason
-        entries, requests = [], []
-        for entry_id, (wallet, kind, amount, order_id, at, method, after) in enumerate(plan, start=first_entry):
-            key = None
-            if kind == CHARGE:
-                reason = charge_reason % {"id": order_id}
-            elif kind == REFUND:
-                reason = refund_reason % {"id": order_id}
-            else:
-                request_id = next(deposit_ids)
-                reason = self.deposit_reason % {"id": request_id, "method": self.method_labels[method]}
-                key = f"deposit:{request_id}"
-                asked = at - timedelta(seconds=rng.uniform(60, 6 * 3600))
-                user = self._wallet_user[wallet]
-                requests.append((request_id, user, amount, method, "", APPROVED, dt(asked), dt(at), None, "", entry_id))
-            entries.append((entry_id, wallet, kind, amount, after, order_id, reason, None, key, dt(at)))
-        self.writer.write(LedgerEntry, LEDGER_COLUMNS, entries)
-        self.writer.write(DepositRequest, DEPOSIT_COLUMNS, requests)
-        return len(entries), len(requests)
+        for i in deposits:  # when each top-up was asked for
+            asked = postings[i].at - timedelta(seconds=rng.uniform(60, 6 * 3600))
+            postings[i] = postings[i]._replace(requested_at=asked)
+        with translation.override(settings.LANGUAGE_CODE):  # the deposits' reasons, as the seeder's own
+            ledger_post_many(postings)
+        return len(postings), len(deposits)
 
     def _drop_indexes(self) -> list[str]:
         """For a load at least as big as what the tables hold, PostgreSQL builds an index from sorted rows
@@ -814,11 +780,6 @@ class Seeder:
             self.result.ledger_entries += entries
             self.result.deposits += deposits
             self._rebuild_indexes(dropped)
-            wallets = [
-                Wallet(pk=wallet, balance=balance, updated_at=self._last_at[wallet])
-                for wallet, balance in self._balances.items()
-            ]
-            Wallet.objects.bulk_update(wallets, ["balance", "updated_at"], batch_size=1000)
         if self.writer.pg:
             with connection.cursor() as cursor:
                 for model in (Order, LedgerEntry, OrderEvent, OrderRecipient, DepositRequest, Wallet, User):

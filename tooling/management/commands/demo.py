@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from panel import demo
+from tooling import demo
 
 
 class Command(BaseCommand):
