@@ -117,7 +117,7 @@ def provider_save(
     if options is not None:
         provider.options = options
     secrets = {"api_key": api_key, "user_id": user_id, "username": username, "password": password}
-    provider_set_credentials(provider, **secrets, **(credentials or {}))
+    provider_set_credentials(provider, **{**secrets, **(credentials or {})})
     provider.full_clean(exclude=["credentials_enc", "callback_token"])
     provider.save()
     sms_routes_ensure(provider, cost=sms_cost)

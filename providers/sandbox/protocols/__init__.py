@@ -19,12 +19,18 @@ from typing import TYPE_CHECKING, Any
 from django.urls import URLPattern
 
 if TYPE_CHECKING:
-    from ..models import SandboxOrder
+    from ..models import SandboxAccount, SandboxOrder
 
 
 def api_key_credentials() -> dict[str, str]:
     """A fresh random API key, the credential most vendors use."""
     return {"api_key": secrets.token_hex(16)}
+
+
+def account_credentials(account: SandboxAccount) -> dict[str, str]:
+    """The provider credentials that log in to `account`: its non-empty key, user id and login."""
+    fields = {name: getattr(account, name) for name in ("api_key", "user_id", "username", "password")}
+    return {name: value for name, value in fields.items() if value}
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class SandboxProtocol:
     demo_balance: Decimal
     wrong_types: object  # the `wrong_types` fault: valid JSON of the wrong shape for this vendor
     demo_credentials: Callable[[], dict[str, str]] = api_key_credentials
+    # The provider credentials (by the adapter's credential names) that log in to a sandbox account.
+    provider_credentials: Callable[[SandboxAccount], dict[str, str]] = account_credentials
     delivery_report: Callable[[SandboxOrder], DeliveryReport] | None = None  # vendors that push DLRs
     # The vendor calls back a URL registered out of band (not one sent with each request).
     registered_callback: bool = False

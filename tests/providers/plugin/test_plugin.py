@@ -2,7 +2,8 @@
 
 The throw-away "toy" protocol (tests/providers/plugin/toy.py) has a credential no built-in protocol
 uses. Registered at run time, it is offered in the operator's form (kind and credential), saved without
-a migration, synced, priced and ordered from end to end over real HTTP against its own simulator.
+a migration, set up by the demo, synced, priced and ordered from end to end over real HTTP against its
+own simulator.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from providers.adapters.types import Status
 from providers.models import Provider, Service
 from providers.pricing import pricing_refresh
 from providers.sandbox import protocols
-from providers.sandbox.models import SandboxOrder
-from providers.sandbox.services import ensure_demo_accounts, sandbox_base_url
+from providers.sandbox.models import SandboxAccount, SandboxOrder
 from providers.services import provider_config, provider_save
 from providers.sync import catalogue_sync
 from tests.orders.sandbox_shop import ensure_default_pricing
+from tooling.sandbox_providers import sandbox_providers_ensure
 
 from . import toy
 
@@ -91,14 +92,12 @@ def test_sync_price_order_and_refresh_through_the_new_protocol(toy_registered, l
     ensure_default_pricing()
     settings.SANDBOX_ENABLED = True
     settings.PANEL_PUBLIC_URL = live_server.url
-    account = ensure_demo_accounts(live_server.url)["toy"]
-    provider, _created = provider_save(
-        name="Toy",
-        kind="toy",
-        base_url=sandbox_base_url("toy", live_server.url),
-        credentials={"toy_token": account.api_key},
-    )
-    assert provider.base_url == f"{live_server.url}/sandbox/toy/api"
+    # what `make demo` does: a sandbox account and a provider for every registered protocol
+    providers = {p.kind: p for p in sandbox_providers_ensure(live_server.url)}
+    assert set(providers) == {"virtusim", "smm_v2", "rajasms", "masking_http", "osimesa", "toy"}
+    provider, account = providers["toy"], SandboxAccount.objects.get(kind="toy")
+    assert provider.name == "Sandbox Toy" and provider.base_url == f"{live_server.url}/sandbox/toy/api"
+    assert provider_config(provider).credentials == {"toy_token": account.api_key}
 
     assert catalogue_sync(provider).created == 1
     pricing_refresh()

@@ -118,4 +118,5 @@ PROTOCOL = SandboxProtocol(
     demo_balance=Decimal("100000"),
     wrong_types={"order": ["oops"]},
     demo_credentials=_credentials,
+    provider_credentials=lambda account: {TOKEN.name: account.api_key},
 )
