@@ -1,12 +1,13 @@
 """The layers of the code, read from the import statements of every module (function-level imports included):
 
-    common  <  accounts  <  providers  <  orders  <  panel
+    common  <  accounts  <  providers  <  orders  <  panel  <  tooling
 
 A package imports only the layers below it. `common` is the bottom layer (Django and the standard library
 only); `panel` is the project (settings, URLs, the admin site, the dashboard), which may import every app.
 An upward import makes a cycle: accounts.admin and orders.admin used to import panel.admin_paging while panel
-imports both apps (the paginator is common.admin_paging now). Tooling (bench, tests, a `tooling` package) sits
-above the apps too: no app and no common module imports it.
+imports both apps (the paginator is common.admin_paging now). Tooling (the `tooling` app: the demo and the
+seeder; bench and tests beside it) sits on top: nothing below imports it. The upstream simulator
+(providers.sandbox) is imported only by itself and tooling: production code never depends on it.
 """
 
 from __future__ import annotations
@@ -46,9 +47,33 @@ def _violations(package: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("package", LAYERS[1:-1])
-def test_an_app_imports_only_the_layers_below_it(package):
+@pytest.mark.parametrize("package", LAYERS[1:])
+def test_a_package_imports_only_the_layers_below_it(package):
     assert _violations(package) == []
+
+
+def _module_imports(path: Path) -> set[str]:
+    """The full dotted names a module imports absolutely (`providers.sandbox.services`)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_production_code_never_imports_the_simulator():
+    sandbox = ROOT / "providers" / "sandbox"
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for package in LAYERS
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if sandbox not in path.parents
+        for name in sorted(_module_imports(path))
+        if name == "providers.sandbox" or name.startswith("providers.sandbox.")
+    ]
+    assert offenders == []
 
 
 def test_common_imports_no_project_package():
