@@ -176,3 +176,38 @@ def test_history_hides_internal_reasons(client, rich, web_shop, upstream):
     assert 'data-testid="history"' in html
     history = html[html.index('data-testid="history"') :]
     assert "secret-upstream-detail" not in history and "OTP" not in history.split("</ol>")[0]
+
+
+def test_a_page_refresh_is_recorded_as_one_and_shares_its_slot_with_the_api(client, rich, web_shop, upstream):
+    """One refresh service: the page's refresh is logged with its own code (it was once logged as "after
+    expiry"), and an API client polling the same order within the window does not ask the upstream again."""
+    from orders.api.catalogue import refresh_if_stale
+    from orders.models import EventCode
+
+    client.force_login(rich)
+    order = place(rich, web_shop, "smm")
+    upstream.set_status(order.external_id, Status.PROCESSING, "In progress", remains=400, start_count=10)
+    age(order, 10)
+
+    status(client, order)
+    order.refresh_from_db()
+    age(order, 10)  # stale again, but its refresh slot is taken
+    refresh_if_stale([Order.objects.get(pk=order.pk)])
+
+    assert upstream.count("statuses") == 1
+    assert order.events.order_by("pk").last().code == EventCode.REFRESH_PAGE
+
+
+def test_the_staleness_threshold_is_one_setting(client, rich, web_shop, upstream, settings):
+    settings.ORDER_REFRESH_STALE_SECONDS = 60
+    client.force_login(rich)
+    order = place(rich, web_shop, "smm")
+    upstream.set_status(order.external_id, Status.PROCESSING, "In progress", remains=400)
+
+    age(order, 30)
+    status(client, order)
+    assert upstream.count("statuses") == 0
+
+    age(order, 70)
+    status(client, order)
+    assert upstream.count("statuses") == 1
