@@ -13,7 +13,7 @@ from importlib import import_module
 
 import requests
 
-from .base import Credential, ProviderAdapter
+from .base import API_KEY, PASSWORD, USER_ID, USERNAME, Credential, ProviderAdapter
 from .types import ProviderConfig
 
 ADAPTERS: dict[str, type[ProviderAdapter]] = {}
@@ -41,13 +41,16 @@ def registered(adapter: type[ProviderAdapter]) -> Iterator[type[ProviderAdapter]
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    """`Provider.kind` choices, read when a form is built: a new adapter needs no migration."""
-    return [(kind, adapter.title) for kind, adapter in ADAPTERS.items()]
+    """`Provider.kind` choices by title, read when a form is built: a new adapter needs no migration."""
+    return sorted(((kind, adapter.title) for kind, adapter in ADAPTERS.items()), key=lambda choice: choice[1])
 
 
 def credential_fields() -> dict[str, Credential]:
-    """Every credential any protocol asks for, by name, in the order the protocols declare them."""
-    fields: dict[str, Credential] = {}
+    """Every credential any protocol asks for, by name: the common four first, then the others in the order
+    the protocols declare them."""
+    fields = {
+        c.name: c for c in (API_KEY, USER_ID, USERNAME, PASSWORD) if any(c in a.credentials for a in ADAPTERS.values())
+    }
     for adapter in ADAPTERS.values():
         for credential in adapter.credentials:
             fields.setdefault(credential.name, credential)

@@ -89,8 +89,8 @@ def protocol_of(kind: str) -> SandboxProtocol:
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    """`SandboxAccount.kind` choices, read when a form is built: a new protocol needs no migration."""
-    return [(kind, protocol.title) for kind, protocol in PROTOCOLS.items()]
+    """`SandboxAccount.kind` choices by title, read when a form is built: a new protocol needs no migration."""
+    return sorted(((kind, protocol.title) for kind, protocol in PROTOCOLS.items()), key=lambda choice: choice[1])
 
 
 def _discover() -> None:
