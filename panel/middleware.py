@@ -1,5 +1,10 @@
-"""Site-wide response hardening: the Permissions-Policy header, session lifetimes, and login redirects
-that never carry a key.
+"""Site-wide middleware: the interface language, and response hardening (the Permissions-Policy header,
+session lifetimes, login redirects that never carry a key).
+
+- Indonesian first: the language is the one the user chose with the language switch (Django's
+  `set_language` stores it in the language cookie) or LANGUAGE_CODE (Indonesian). The browser's
+  Accept-Language is not consulted: a reseller on an en-US phone sees the Indonesian panel until they
+  switch, and the switch is remembered.
 
 - `Permissions-Policy`: the panel uses no camera, microphone, location, payment or USB API; say so, so
   an injected frame or script cannot ask for them.
@@ -20,6 +25,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils import translation
 
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
@@ -46,6 +52,30 @@ def _clean_login_redirect(response: HttpResponse) -> None:
         return
     query = [(k, _without_secrets(v) if k == "next" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     response["Location"] = urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class LanguageMiddleware:
+    """In place of Django's LocaleMiddleware: the chosen language (cookie) or LANGUAGE_CODE, never the
+    browser's Accept-Language (see the module docstring)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        translation.activate(chosen_language(request))
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+def chosen_language(request: HttpRequest) -> str:
+    """The language cookie's value when it names a language of LANGUAGES, else LANGUAGE_CODE."""
+    wanted = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    try:
+        return translation.get_supported_language_variant(wanted) if wanted else settings.LANGUAGE_CODE
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 class HardeningMiddleware:

@@ -84,7 +84,7 @@ def services(providers) -> tuple[Service, Service]:
 @pytest.fixture(autouse=True)
 def _english(client, settings):
     """Assertions read English msgids; the Indonesian catalogue is someone else's and changes under us."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch's choice
     from django.utils import translation
 
     with translation.override("en"):

@@ -118,6 +118,28 @@ def test_language_switch(client, rich, web_shop):
     assert 'lang="en"' in english and "Recent orders" in english and "Balance" in english
 
 
+@pytest.mark.parametrize("accept", ["en-US,en;q=0.9", "en", "id-ID,id;q=0.9", "*", "xx-YY, ;q=abc"])
+def test_a_first_visit_is_indonesian_whatever_the_browser_asks(client, accept):
+    """Indonesian first: an en-US browser gets the Indonesian login page; Accept-Language is not consulted."""
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE=accept)
+    page = response.content.decode()
+    assert response.status_code == 200 and 'lang="id"' in page and "Masuk" in page
+    assert response["Content-Language"] == "id"
+
+
+def test_the_language_switch_is_remembered_for_a_year(client, rich, web_shop, settings):
+    client.force_login(rich)
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("dashboard")})
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en" and int(cookie["max-age"]) == 365 * 24 * 3600 and cookie["samesite"] == "Lax"
+
+    english = client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="id-ID")  # the choice beats the browser
+    assert 'lang="en"' in english.content.decode() and english["Content-Language"] == "en"
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"  # a language the panel does not have: Indonesian
+    assert 'lang="id"' in client.get(reverse("dashboard")).content.decode()
+
+
 @pytest.mark.parametrize("name", ["dashboard", "catalogue", "order_list", "balance", "deposit", "api_key"])
 def test_pages_are_in_indonesian(client, rich, web_shop, name):
     """No English left on the Indonesian pages (a few words are the same in both languages)."""
