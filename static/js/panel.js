@@ -3,6 +3,17 @@
 (function () {
   "use strict";
 
+  // --- the main menu folds behind its button on a phone (CSS shows it whole without JS) ------------
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-menu-toggle]");
+    if (!toggle) return;
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!menu) return;
+    var open = menu.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
   // --- copy to clipboard (navigator.clipboard, with a fallback for plain-http pages) -------------
   function fallbackCopy(text) {
     var area = document.createElement("textarea");

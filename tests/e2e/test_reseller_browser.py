@@ -203,13 +203,54 @@ def test_download_a_csv(page, panel):
 
 def test_switch_language(page, panel):
     log_in(page, panel)
+    page.get_by_test_id("menu-toggle").click()  # a phone: the menu folds behind its button
     nav = page.get_by_role("navigation", name=re.compile("Menu utama|Main menu"))
     expect()(nav).to_contain_text("Pesanan")
     page.get_by_test_id("language").select_option("en")
     page.wait_for_load_state("load")
     expect()(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_test_id("menu-toggle").click()
     expect()(page.get_by_role("navigation", name="Main menu")).to_contain_text("Orders")
     expect()(page.get_by_text("Recent orders")).to_be_visible()
     page.get_by_test_id("language").select_option("id")
     expect()(page.locator("html")).to_have_attribute("lang", "id")
     expect()(page.get_by_text("Pesanan terbaru")).to_be_visible()
+
+
+RESELLER_PAGES = [
+    "/",
+    "/katalog/",
+    "/pesan/",
+    "/pesan/otp/",
+    "/pesan/smm/",
+    "/pesan/prepaid/",
+    "/pesan/sms/",
+    "/pesanan/",
+    "/accounts/saldo/",
+    "/accounts/deposit/",
+    "/accounts/api/",
+    "/accounts/password/",
+]
+
+
+def test_no_page_scrolls_sideways_on_a_phone_and_the_menu_opens(page, panel):
+    """375 px: every reseller page fits the screen; the menu folds behind its button and opens whole."""
+    log_in(page, panel)
+    order_id = place(page, "prepaid", fill_prepaid(panel))
+    for path in [*RESELLER_PAGES, f"/pesanan/{order_id}/"]:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, f"{path} scrolls sideways: {width} > {inner}"
+
+    page.goto("/")
+    toggle, menu = page.get_by_test_id("menu-toggle"), page.locator("#main-nav")
+    expect()(toggle).to_have_attribute("aria-expanded", "false")
+    expect()(menu).to_be_hidden()
+    toggle.click()
+    expect()(toggle).to_have_attribute("aria-expanded", "true")
+    for name in ("Dasbor", "Katalog", "Pesan baru", "Pesanan", "Saldo", "API", "Kata sandi"):
+        expect()(menu.get_by_role("link", name=name, exact=True)).to_be_visible()
+    expect()(menu.get_by_role("button", name="Keluar")).to_be_visible()
+    menu.get_by_role("link", name="Saldo", exact=True).click()
+    page.wait_for_url(re.compile(r"/accounts/saldo/$"))
