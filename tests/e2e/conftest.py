@@ -40,6 +40,21 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
 PHONE = {"width": 375, "height": 812}
+# Every page a reseller reaches from the menu (an order page is added where a test has one).
+RESELLER_PAGES = [
+    "/",
+    "/katalog/",
+    "/pesan/",
+    "/pesan/otp/",
+    "/pesan/smm/",
+    "/pesan/prepaid/",
+    "/pesan/sms/",
+    "/pesanan/",
+    "/accounts/saldo/",
+    "/accounts/deposit/",
+    "/accounts/api/",
+    "/accounts/password/",
+]
 TIMEOUT_MS = 20_000  # one step (a page load, a click)
 LIVE_TIMEOUT_MS = 60_000  # something the sandbox does "later" (an OTP code, an SMM order finishing)
 PASSWORD = "Reseller-Rahasia-2024"

@@ -17,26 +17,12 @@ from accounts.models import DepositRequest, User
 from accounts.services import wallet_get
 from orders.models import Order
 from providers.models import Provider, ServicePrice
-from tests.e2e.conftest import LIVE_TIMEOUT_MS, BrowserConsole
+from tests.e2e.conftest import LIVE_TIMEOUT_MS, RESELLER_PAGES, BrowserConsole
 from tests.e2e.test_reseller_browser import expect, fill_smm, log_in, place
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 OPERATOR_PASSWORD = "Operator-Rahasia-2024"
-RESELLER_PAGES = [
-    "/",
-    "/katalog/",
-    "/pesan/",
-    "/pesan/otp/",
-    "/pesan/smm/",
-    "/pesan/prepaid/",
-    "/pesan/sms/",
-    "/pesanan/",
-    "/accounts/saldo/",
-    "/accounts/deposit/",
-    "/accounts/api/",
-    "/accounts/password/",
-]
 
 
 def check_policy(response, path: str) -> None:

@@ -17,7 +17,7 @@ from accounts.selectors import balance_of
 from common.views import optional_url
 from orders.models import Order
 from providers.sandbox.models import SandboxAccount
-from tests.e2e.conftest import LIVE_TIMEOUT_MS, START_BALANCE, order_id_from, screenshot
+from tests.e2e.conftest import LIVE_TIMEOUT_MS, RESELLER_PAGES, START_BALANCE, order_id_from, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -215,22 +215,6 @@ def test_switch_language(page, panel):
     page.get_by_test_id("language").select_option("id")
     expect()(page.locator("html")).to_have_attribute("lang", "id")
     expect()(page.get_by_text("Pesanan terbaru")).to_be_visible()
-
-
-RESELLER_PAGES = [
-    "/",
-    "/katalog/",
-    "/pesan/",
-    "/pesan/otp/",
-    "/pesan/smm/",
-    "/pesan/prepaid/",
-    "/pesan/sms/",
-    "/pesanan/",
-    "/accounts/saldo/",
-    "/accounts/deposit/",
-    "/accounts/api/",
-    "/accounts/password/",
-]
 
 
 def test_no_page_scrolls_sideways_on_a_phone_and_the_menu_opens(page, panel):
