@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 
 import requests
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from .models import DlrState, SandboxAccount, SandboxOrder
@@ -27,6 +27,7 @@ logger = logging.getLogger("providers.sandbox.dlr")
 TIMEOUT = (3.0, 5.0)  # connect, read
 MAX_TIMER_SECONDS = 3600  # later reports are left to the sweep
 SENDERS = 8  # reports in flight at once from this process
+WRITE_ATTEMPTS = 5
 
 
 def deliver(order_id: int) -> bool:
@@ -38,8 +39,21 @@ def deliver(order_id: int) -> bool:
     except Exception:
         # Never leave a report in "sending": hand it back to the sweep for another try.
         logger.exception("sandbox DLR for order %s could not be sent; back to pending", order_id)
-        SandboxOrder.objects.filter(pk=order_id, dlr_state=DlrState.SENDING).update(dlr_state=DlrState.PENDING)
+        _write(order_id, DlrState.SENDING, dlr_state=DlrState.PENDING)
         return False
+
+
+def _write(order_id: int, state: str, **fields) -> None:
+    """Record a report's outcome. SQLite (the demo, the tests' shared in-memory database) refuses a write at
+    once while another connection reads the table ("database table is locked"): a few short retries."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            SandboxOrder.objects.filter(pk=order_id, dlr_state=state).update(**fields)
+            return
+        except OperationalError:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _send(order_id: int) -> bool:
@@ -57,7 +71,9 @@ def _send(order_id: int) -> bool:
             error = f"HTTP {status}"
     except requests.RequestException as exc:
         error = str(exc)[:300]
-    SandboxOrder.objects.filter(pk=order_id).update(
+    _write(
+        order_id,
+        DlrState.SENDING,
         dlr_state=DlrState.FAILED if error else DlrState.SENT,
         dlr_sent_at=timezone.now(),
         dlr_http_status=status,
