@@ -1,8 +1,11 @@
-"""The one place Rupiah amounts are quantized and formatted. No floats anywhere."""
+"""The one place Rupiah amounts are quantized and formatted (and counts given their thousands separators).
+No floats anywhere."""
 
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.utils.formats import number_format
 
 CENT = Decimal("0.01")
 RUPIAH = Decimal("1")
@@ -73,3 +76,10 @@ def format_rupiah(value: Decimal | int | None) -> str:
     if cents:
         text += f",{cents:02d}"
     return f"{sign}Rp {text}"
+
+
+def format_count(value: int | None) -> str:
+    """A count with the active language's thousands separator: 1.000 in Indonesian, 1,000 in English."""
+    if value is None:
+        return "-"
+    return number_format(int(value), force_grouping=True)

@@ -1,8 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from django.utils.translation import override
 
-from accounts.money import InvalidAmount, ceil_rupiah, ceil_to_step, floor_money, format_rupiah, to_money
+from accounts.money import InvalidAmount, ceil_rupiah, ceil_to_step, floor_money, format_count, format_rupiah, to_money
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,12 @@ def test_rounding_helpers():
 )
 def test_format_rupiah(amount, text):
     assert format_rupiah(amount) == text
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "text"),
+    [("id", 6938, "6.938"), ("en", 6938, "6,938"), ("id", 1000000, "1.000.000"), ("id", 7, "7"), ("id", None, "-")],
+)
+def test_format_count_uses_the_languages_separator(language, value, text):
+    with override(language):
+        assert format_count(value) == text
