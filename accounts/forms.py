@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,19 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import DepositMethod
 from accounts.money import InvalidAmount, format_rupiah, to_money
 from accounts.services import MAX_DEPOSIT, MIN_DEPOSIT
+
+# Django's Indonesian "Masukkan nama pengguna %(username)s dan sandi..." fills %(username)s with the field's
+# name, which is itself "nama pengguna": the message said it twice. Ours names the field once.
+WRONG_LOGIN = _("Wrong username or password. Capital and small letters count.")
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": WRONG_LOGIN}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].error_messages["required"] = _("Enter your username.")
+        self.fields["password"].error_messages["required"] = _("Enter your password.")
 
 
 class DepositForm(forms.Form):

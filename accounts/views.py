@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import DepositForm
+from accounts.forms import DepositForm, LoginForm
 from accounts.models import ApiKey, DepositRequest, DepositStatus
 from accounts.selectors import balance_of, ledger_for
 from accounts.services import LedgerError, apikey_rotate, deposit_request_create
@@ -27,6 +27,7 @@ DEPOSIT_LIST_SIZE = 50
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 

@@ -5,6 +5,7 @@ themselves (min/max, stock, cutoff, segments, recipients) live in orders.quotes.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -13,17 +14,16 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.money import format_rupiah
-from orders.quotes import OTP_OPERATORS, in_cutoff
+from accounts.money import format_count, format_rupiah
+from orders.quotes import OTP_OPERATORS, in_cutoff, too_many_recipients_message
 from orders.selectors import clean_text, order_services, parse_id, sms_types_available
 from orders.sms import MAX_MESSAGE_CHARS
 from providers.adapters.types import ProductKind
 from providers.models import ROUTE_LABELS, Service
 
 MAX_RECIPIENTS_TEXT = 30_000  # 1,000 numbers with separators fit comfortably
-MAX_QUANTITY = 1_000_000_000
 _THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$", re.ASCII)
-_ASCII_INT = re.compile(r"^[+-]?\d{1,18}$", re.ASCII)
+_ASCII_INT = re.compile(r"^[+-]?\d+$", re.ASCII)
 
 OPERATOR_LABELS = {
     "any": _("Any operator"),
@@ -56,17 +56,22 @@ class ServiceField(forms.Field):
         return service
 
 
-class QuantityField(forms.IntegerField):
-    """A whole number; Indonesian thousands separators (1.000) are accepted."""
+class QuantityField(forms.CharField):
+    """A whole number; Indonesian thousands separators (1.000) are accepted. Its range is the chosen
+    service's (min_qty..max_qty), checked by order_quote, whose message names that range: a field-level
+    "at least 1" or "not a whole number" for 20 digits would tell the reseller less."""
 
-    def to_python(self, value: Any) -> int | None:
-        if isinstance(value, str):
-            value = value.strip().replace(" ", "")
-            if _THOUSANDS.match(value):
-                value = value.replace(".", "").replace(",", "")
-            if value and not _ASCII_INT.match(value):  # also refuses 1e3, 1.5 and non-ASCII digits
-                raise ValidationError(_("Enter a whole number."), code="invalid")
-        return super().to_python(value)
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"required": _("Enter the quantity.")})
+        super().__init__(**kwargs)  # no max_length: 5,000 digits are above the maximum, not "too long"
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value).replace(" ", "")
+        if _THOUSANDS.match(text):
+            text = text.replace(".", "").replace(",", "")
+        if text and not _ASCII_INT.match(text):  # also refuses 1e3, 1.5 and non-ASCII digits
+            raise ValidationError(_("Enter a whole number, e.g. 1000."), code="invalid")
+        return text.removeprefix("+")
 
 
 class OrderForm(forms.Form):
@@ -166,14 +171,12 @@ class SmmOrderForm(OrderForm):
     )
     quantity = QuantityField(
         label=_("Quantity"),
-        min_value=1,
-        max_value=MAX_QUANTITY,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
     def summary(self) -> list[tuple[str, str]]:
         data = self.cleaned_data
-        quantity = f"{data['quantity']:,}".replace(",", ".")
+        quantity = format_count(int(data["quantity"]))
         return [*super().summary(), (str(_("Link")), data["link"]), (str(_("Quantity")), quantity)]
 
 
@@ -211,7 +214,6 @@ class SmsOrderForm(OrderForm):
     )
     recipients = forms.CharField(
         label=_("Recipients"),
-        max_length=MAX_RECIPIENTS_TEXT,
         help_text=_("One number per line or separated by commas, e.g. 081234567890. At most 1.000 numbers."),
         widget=forms.Textarea(attrs={"rows": 4, "inputmode": "tel"}),
         error_messages={"required": _("Enter at least one number.")},
@@ -230,6 +232,13 @@ class SmsOrderForm(OrderForm):
             (t, ROUTE_LABELS[t]) for t in sms_types_available()
         ]
 
+    def clean_recipients(self) -> str:
+        """A list too long to hold 1,000 numbers is refused by its count, in numbers (not characters)."""
+        text = self.cleaned_data["recipients"]
+        if len(text) > MAX_RECIPIENTS_TEXT:
+            raise ValidationError(too_many_recipients_message(), code="max_length")
+        return text
+
     def order_args(self) -> dict[str, Any]:
         args = super().order_args()
         args["schedule_at"] = args.get("schedule_at") or None
@@ -242,6 +251,54 @@ class SmsOrderForm(OrderForm):
             when = formats.date_format(timezone.localtime(data["schedule_at"]), "d M Y H:i")
             lines.append((str(_("Send at")), f"{when} WIB"))
         return lines
+
+
+class OrderFilterForm(forms.Form):
+    """The orders list's filters (GET). A date that cannot be read is said so beside its field rather than
+    silently dropped (which showed every order as if it had been applied)."""
+
+    DATE_ERROR = _("Enter a date such as 31-12-2026.")
+
+    kind = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False)
+    start = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"], error_messages={"invalid": DATE_ERROR}
+    )
+    end = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"], error_messages={"invalid": DATE_ERROR}
+    )
+    q = forms.CharField(required=False)
+
+    def __init__(self, data: Any, *, kinds: list[tuple[str, str]], statuses: list[tuple[str, str]]) -> None:
+        super().__init__(data)
+        self.fields["kind"].choices = [("", ""), *kinds]
+        self.fields["status"].choices = [("", ""), *statuses]
+
+    def _clean_date(self, name: str) -> Any:
+        value = self.cleaned_data.get(name)
+        if value is not None and not date(2000, 1, 1) <= value <= date(2100, 1, 1):
+            raise ValidationError(self.DATE_ERROR, code="invalid")
+        return value
+
+    def clean_start(self) -> Any:
+        return self._clean_date("start")
+
+    def clean_end(self) -> Any:
+        return self._clean_date("end")
+
+    def clean_q(self) -> str:
+        return clean_text(self.cleaned_data.get("q"), 100)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end date is before the start date."))
+        return data
+
+    def value(self, name: str) -> Any:
+        """The field's cleaned value, or empty when it is missing or wrong (the error says so)."""
+        return None if name in self.errors else self.cleaned_data.get(name)
 
 
 ORDER_FORMS: dict[str, type[OrderForm]] = {

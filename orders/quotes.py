@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Tier, User
-from accounts.money import ceil_rupiah, to_money
+from accounts.money import ceil_rupiah, format_count, to_money
 from orders.sms import MAX_MESSAGE_CHARS, MAX_RECIPIENTS, count_segments, parse_recipients
 from providers.adapters.types import ProductKind
 from providers.models import Service
@@ -29,7 +29,8 @@ from providers.pricing import price_for
 WIB = ZoneInfo("Asia/Jakarta")
 OTP_OPERATORS = ("any", "telkomsel", "axis", "indosat")
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
-_WHOLE = re.compile(r"-?[0-9]{1,12}")
+_WHOLE = re.compile(r"-?[0-9]+")
+_OUT_OF_RANGE_DIGITS = 40  # a longer number is beyond every maximum: compared as 10**40, never parsed
 
 
 class Problem(StrEnum):
@@ -152,11 +153,15 @@ def sms_routes(route_type: str) -> list[Service]:
 
 
 def _int(value: object, field_name: str, errors: Problems) -> int | None:
-    """A whole number in ASCII digits (int() would also read Arabic-Indic or full-width digits)."""
+    """A whole number in ASCII digits (int() would also read Arabic-Indic or full-width digits). A number
+    of any length is a number: a 20-digit quantity is above the maximum, not "not a whole number"."""
     text = str(value if value is not None else "").strip()
     if not _WHOLE.fullmatch(text):
         errors.add(field_name, Problem.NOT_A_NUMBER, _("Enter a whole number."))
         return None
+    digits = text.lstrip("-")
+    if len(digits) > _OUT_OF_RANGE_DIGITS:  # int() of thousands of digits is slow, then refused by Python
+        return -(10**_OUT_OF_RANGE_DIGITS) if text.startswith("-") else 10**_OUT_OF_RANGE_DIGITS
     return int(text)
 
 
@@ -240,9 +245,9 @@ def order_quote(
         number = _int(quantity, "quantity", errors)
         if number is not None and not service.min_qty <= number <= service.max_qty:
             code = Problem.BELOW_MINIMUM if number < service.min_qty else Problem.ABOVE_MAXIMUM
-            message = _("Quantity must be between %(min)s and %(max)s.") % {
-                "min": f"{service.min_qty:,}".replace(",", "."),
-                "max": f"{service.max_qty:,}".replace(",", "."),
+            message = _("For this service the quantity must be between %(min)s and %(max)s.") % {
+                "min": format_count(service.min_qty),
+                "max": format_count(service.max_qty),
             }
             errors.add("quantity", code, message)
         if number is not None and "quantity" not in errors:
@@ -305,8 +310,12 @@ def _message_problem(text: str) -> str:
     return ""
 
 
+def too_many_recipients_message() -> str:
+    return _("At most %(n)s numbers per send.") % {"n": format_count(MAX_RECIPIENTS)}
+
+
 def _too_many_recipients(errors: Problems) -> None:
-    errors.add("recipients", Problem.BAD_RECIPIENTS, _("At most %(n)s numbers per send.") % {"n": MAX_RECIPIENTS})
+    errors.add("recipients", Problem.BAD_RECIPIENTS, too_many_recipients_message())
 
 
 def _check_schedule(quote: Quote, schedule_at: datetime | None, now: datetime, errors: Problems) -> None:

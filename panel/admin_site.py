@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin import AdminSite
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm
+
+# Django's Indonesian message names the username field twice ("nama pengguna nama pengguna"): ours once.
+WRONG_STAFF_LOGIN = _("Wrong username or password for an operator account. Capital and small letters count.")
+
+
+class PanelAdminLoginForm(AdminAuthenticationForm):
+    error_messages = {**AdminAuthenticationForm.error_messages, "invalid_login": WRONG_STAFF_LOGIN}
+
+
+class PanelOtpAdminLoginForm(OTPAdminAuthenticationForm):
+    error_messages = {**OTPAdminAuthenticationForm.error_messages, "invalid_login": WRONG_STAFF_LOGIN}
 
 
 class PanelAdminSite(AdminSite):
@@ -21,7 +33,7 @@ class PanelAdminSite(AdminSite):
 
     @property
     def login_form(self):  # type: ignore[override]
-        return OTPAdminAuthenticationForm if settings.ADMIN_2FA else None
+        return PanelOtpAdminLoginForm if settings.ADMIN_2FA else PanelAdminLoginForm
 
     @property
     def login_template(self):  # type: ignore[override]

@@ -152,7 +152,8 @@ def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
         code = exc.first(*_REFUSALS)
         return error(400, _REFUSALS[code](service) if code else "Invalid request.")
     return ok(  # accepted: `waiting` until the worker has handed it to the provider
-_transaction(order, with_times=False), ORDER_THANKS)
+        _transaction(order, with_times=False), ORDER_THANKS
+    )
 
 
 def _status(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:

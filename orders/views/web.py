@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -30,7 +28,7 @@ from accounts.models import User
 from accounts.money import format_rupiah
 from accounts.selectors import balance_of
 from common.views import cursor, month_range, optional_url, reseller_required
-from orders.forms import OPERATOR_LABELS, ORDER_FORMS, OrderForm
+from orders.forms import OPERATOR_LABELS, ORDER_FORMS, OrderFilterForm, OrderForm
 from orders.models import EventCode, Order, OrderEvent, OrderKind, OrderStatus
 from orders.placement import order_place
 from orders.quotes import OrderInvalid, Quote, in_cutoff, order_quote, user_tier
@@ -301,6 +299,8 @@ def order_place_view(request: HttpRequest, kind: str) -> HttpResponse:
     request.session[PLACED_KEY] = dict(list({**placed, token: order.pk}.items())[-MAX_TOKENS:])
     if order.status == OrderStatus.FAILED:
         messages.warning(request, order.error or _("The order failed. Your balance has been refunded."))
+    elif order.status == OrderStatus.UNKNOWN:
+        pass  # no green "charged" banner: the order page's one warning says it is being checked
     elif order.status == OrderStatus.SUBMITTING:
         messages.success(
             request,
@@ -383,26 +383,19 @@ def order_price(request: HttpRequest) -> JsonResponse:
 
 
 # --- orders list ----------------------------------------------------------------------------------
-def _date(value: str | None) -> date | None:
-    try:
-        parsed = parse_date((value or "").strip()[:10])
-    except ValueError:
-        return None
-    if parsed is None or not date(2000, 1, 1) <= parsed <= date(2100, 1, 1):
-        return None
-    return parsed
-
-
 @reseller_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
     get = request.GET
+    kinds = [(k.value, OrderKind(k.value).label) for k in KIND_ORDER]
+    form = OrderFilterForm(get, kinds=kinds, statuses=OrderStatus.choices)
+    form.is_valid()
     filters = OrderFilters(
-        kind=get.get("kind", "") if get.get("kind", "") in OrderKind.values else "",
-        status=get.get("status", "") if get.get("status", "") in OrderStatus.values else "",
-        start=_date(get.get("start")),
-        end=_date(get.get("end")),
-        q=clean_text(get.get("q"), 100),
+        kind=form.value("kind") or "",
+        status=form.value("status") or "",
+        start=form.value("start"),
+        end=form.value("end"),
+        q=form.value("q") or "",
     )
     page = order_page(request.user, filters, before=cursor(get.get("before")), after=cursor(get.get("after")))
     base_query = _query(request, exclude=("before", "after"))
@@ -415,7 +408,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "filters": filters,
-            "kinds": [(k.value, OrderKind(k.value).label) for k in KIND_ORDER],
+            "filter_form": form,
+            "kinds": kinds,
             "statuses": OrderStatus.choices,
             "base_query": base_query,
             "csv_url": optional_url("orders_csv", start=csv_start, end=csv_end),
