@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.money import format_count, format_rupiah
+from orders.catalogue_labels import category_label
 from orders.quotes import OTP_OPERATORS, in_cutoff, too_many_recipients_message
 from orders.selectors import clean_text, order_services, parse_id, sms_types_available
 from orders.sms import MAX_MESSAGE_CHARS
@@ -105,7 +106,8 @@ class OrderForm(forms.Form):
                 note = _("closed now")
             if note:
                 label = f"{label} ({note})"
-            groups.setdefault(price.service.category or "-", []).append((str(price.service_id), label))
+            group = category_label(self.kind, price.service.category).text  # "Telkomsel · Pulsa"
+            groups.setdefault(group, []).append((str(price.service_id), label))
         chosen = str((self.data.get("service") if self.is_bound else None) or self.initial.get("service") or "")
         known = {value for options in groups.values() for value, _label in options}
         choices: list[Any] = [("", _("Choose a product"))]
@@ -113,7 +115,8 @@ class OrderForm(forms.Form):
             service = Service.objects.filter(pk=parse_id(chosen), kind=self.kind).first()
             if service is not None:
                 choices.append((chosen, service.name))
-        choices.extend((group, options) for group, options in groups.items())
+        for group, options in groups.items():  # options of a category that names nothing stand ungrouped
+            choices.extend([(group, options)] if group else options)
         self.fields["service"].widget.choices = choices
 
     # --- what the services take -------------------------------------------------------------------

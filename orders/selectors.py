@@ -15,6 +15,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import LedgerEntry, LedgerKind, User
+from orders.catalogue_labels import category_choices
 from orders.models import Order, OrderEvent, OrderKind, OrderRecipient, OrderStatus
 from orders.quotes import in_cutoff, sms_routes, user_tier
 from providers.adapters.types import DeliveryState, ProductKind
@@ -270,12 +271,13 @@ def catalogue_items(prices: list[ServicePrice], now: datetime | None = None) -> 
     return [CatalogueItem(p.service, p.price, availability(p.service, p.sellable, now)) for p in prices]
 
 
-def catalogue_categories(user: User, kind: str = "") -> list[str]:
+def catalogue_categories(user: User, kind: str = "") -> list[tuple[str, str]]:
+    """(raw category, human name) of what the reseller's catalogue holds, for the category filters."""
     prices = prices_for_tier(user_tier(user), on_sale=None).filter(service__is_active=True)
     prices = prices.exclude(service__kind=ProductKind.SMS)
     if kind:
         prices = prices.filter(service__kind=kind)
-    return sorted({c for c in prices.values_list("service__category", flat=True).distinct() if c})
+    return category_choices(prices.order_by().values_list("service__kind", "service__category").distinct())
 
 
 def sms_catalogue(user: User, now: datetime | None = None) -> list[CatalogueItem]:

@@ -28,6 +28,7 @@ from accounts.models import User
 from accounts.money import format_rupiah
 from accounts.selectors import balance_of
 from common.views import cursor, month_range, optional_url, reseller_required
+from orders.catalogue_labels import grouped
 from orders.forms import OPERATOR_LABELS, ORDER_FORMS, OrderFilterForm, OrderForm
 from orders.models import EventCode, Order, OrderEvent, OrderKind, OrderStatus
 from orders.placement import order_place
@@ -95,7 +96,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         prices = catalogue_prices(request.user, kind=kind, category=category, q=q)
         paginator = Paginator(prices, CATALOGUE_PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
-        page.items = catalogue_items(list(page.object_list))
+        page.groups = grouped(catalogue_items(list(page.object_list)))
     if kind in ("", ProductKind.SMS) and not category and not (page and page.number > 1):
         sms_items = [i for i in sms_catalogue(request.user) if not q or q.lower() in i.name.lower()]
     return render(
