@@ -154,7 +154,7 @@ class SpendChart:
     slot: int
     bar_width: int
     total: Decimal
-    top: Decimal  # the highest day
+    top: Decimal  # the highest day (Rp 0 when no day was above zero)
     empty: bool
 
 
@@ -221,6 +221,6 @@ def spend_chart(days: Sequence[DaySpend]) -> SpendChart:
         slot=SPEND_SLOT,
         bar_width=SPEND_BAR,
         total=sum((d.amount for d in days), ZERO),
-        top=max((d.amount for d in days), default=ZERO),
+        top=max([ZERO, *(d.amount for d in days)]),  # a refunds-only month's top is Rp 0, not a negative day
         empty=all(d.amount == 0 for d in days),
     )

@@ -119,7 +119,7 @@ def test_no_spending_is_an_empty_chart_with_a_zero_axis():
 
 def test_refunds_only_is_not_empty_but_has_no_bars():
     chart = spend_chart(days(0, "-2500"))
-    assert not chart.empty and [t.text for t in chart.y_ticks] == ["Rp 0"]
+    assert not chart.empty and [t.text for t in chart.y_ticks] == ["Rp 0"] and chart.top == 0
     assert all(d.height == 0 for d in chart.days)
 
 
