@@ -83,3 +83,29 @@ def format_count(value: int | None) -> str:
     if value is None:
         return "-"
     return number_format(int(value), force_grouping=True)
+
+
+# Short forms for chart axes, largest first: ribu, juta, miliar, triliun (the Indonesian abbreviations, as
+# format_rupiah writes Indonesian digits in every language).
+_SHORT_UNITS = ((Decimal(10) ** 12, "T"), (Decimal(10) ** 9, "M"), (Decimal(10) ** 6, "jt"), (Decimal(10) ** 3, "rb"))
+
+
+def _indonesian_number(value: Decimal) -> str:
+    """1234.5 -> 1.234,5 (dots for thousands, a comma before the decimals, no trailing zeros)."""
+    text = f"{value:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.translate(str.maketrans(",.", ".,"))
+
+
+def format_rupiah_short(value: Decimal | int, places: int = 2) -> str:
+    """Rp 50 rb, Rp 1,25 jt, Rp 3 M: an axis tick's short form, at most `places` decimals (rounded half up).
+    Below Rp 1 rb it is format_rupiah's text."""
+    amount = to_money(value)
+    sign = "-" if amount < 0 else ""
+    quantum = Decimal(1).scaleb(-places)
+    for unit, suffix in _SHORT_UNITS:
+        scaled = (abs(amount) / unit).quantize(quantum, rounding=ROUND_HALF_UP)
+        if scaled >= 1:  # judged after rounding: Rp 999.999 is "Rp 1 jt", not "Rp 1.000 rb"
+            return f"{sign}Rp {_indonesian_number(scaled)} {suffix}"
+    return format_rupiah(amount)

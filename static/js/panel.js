@@ -1,4 +1,5 @@
-/* Reseller panel: copy buttons, confirmations, one-click forms and the live order status.
+/* Reseller panel: copy buttons, confirmations, one-click forms, the live order status and the dashboard chart's
+   tooltip.
    Vanilla JS, no dependencies; every page also works without it. */
 (function () {
   "use strict";
@@ -131,9 +132,78 @@
     return function stop() { if (timer) window.clearTimeout(timer); };
   }
 
+  // --- dashboard chart: a tooltip with the day and its exact amount, for a mouse (hover), a finger (tap)
+  // and the keyboard (arrows). Positions are set through element.style (the CSSOM), which the
+  // Content-Security-Policy allows; style="" in markup it would refuse. ---------------------------------
+  function enhanceChart(chart) {
+    var plot = chart.querySelector(".chart-plot");
+    var days = Array.prototype.slice.call(chart.querySelectorAll("g.day"));
+    if (!plot || !days.length) return;
+    var tip = document.createElement("div");
+    tip.className = "chart-tip";
+    tip.hidden = true;
+    tip.setAttribute("role", "status");
+    tip.setAttribute("data-testid", "chart-tip");
+    var when = document.createElement("span");
+    var amount = document.createElement("strong");
+    tip.appendChild(when);
+    tip.appendChild(amount);
+    plot.appendChild(tip);
+    // The tip replaces the browser's own tooltips (each day's <title>), which would show beside it.
+    days.forEach(function (day) {
+      var title = day.querySelector("title");
+      if (title) day.removeChild(title);
+    });
+    var current = -1;
+
+    function show(index) {
+      if (current >= 0) days[current].classList.remove("active");
+      current = Math.max(0, Math.min(index, days.length - 1));
+      var day = days[current];
+      day.classList.add("active");
+      when.textContent = day.getAttribute("data-date");
+      amount.textContent = day.getAttribute("data-amount");
+      tip.hidden = false;
+      var box = plot.getBoundingClientRect();
+      var slot = day.querySelector(".slot").getBoundingClientRect();
+      var bar = day.querySelector(".bar").getBoundingClientRect();
+      var centre = slot.left + slot.width / 2 - box.left;
+      var left = Math.max(0, Math.min(centre - tip.offsetWidth / 2, box.width - tip.offsetWidth));
+      tip.style.left = left + "px";
+      tip.style.top = Math.max(0, bar.top - box.top - tip.offsetHeight - 6) + "px";
+    }
+
+    function hide() {
+      if (current >= 0) days[current].classList.remove("active");
+      current = -1;
+      tip.hidden = true;
+    }
+
+    function pick(event) {
+      var day = event.target.closest && event.target.closest("g.day");
+      if (day) show(days.indexOf(day));
+    }
+
+    plot.addEventListener("pointermove", function (event) { if (event.pointerType === "mouse") pick(event); });
+    plot.addEventListener("pointerdown", pick);  // a tap (a finger has no hover)
+    plot.addEventListener("pointerleave", function (event) { if (event.pointerType === "mouse") hide(); });
+    document.addEventListener("pointerdown", function (event) { if (!plot.contains(event.target)) hide(); });
+    plot.tabIndex = 0;
+    plot.addEventListener("focus", function () { if (current < 0) show(days.length - 1); });
+    plot.addEventListener("blur", hide);
+    plot.addEventListener("keydown", function (event) {
+      var moves = { ArrowLeft: current - 1, ArrowRight: current + 1, Home: 0, End: days.length - 1 };
+      if (event.key === "Escape") { hide(); return; }
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      show(moves[event.key]);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll-url]"), function (box) {
       if (box.getAttribute("data-final") !== "1") startPolling(box);
     });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-spend-chart]"), enhanceChart);
   });
 })();

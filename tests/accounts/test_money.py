@@ -3,7 +3,16 @@ from decimal import Decimal
 import pytest
 from django.utils.translation import override
 
-from accounts.money import InvalidAmount, ceil_rupiah, ceil_to_step, floor_money, format_count, format_rupiah, to_money
+from accounts.money import (
+    InvalidAmount,
+    ceil_rupiah,
+    ceil_to_step,
+    floor_money,
+    format_count,
+    format_rupiah,
+    format_rupiah_short,
+    to_money,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +63,33 @@ def test_format_rupiah(amount, text):
 def test_format_count_uses_the_languages_separator(language, value, text):
     with override(language):
         assert format_count(value) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (0, "Rp 0"),
+        (Decimal("500"), "Rp 500"),
+        (Decimal("1000"), "Rp 1 rb"),
+        (Decimal("2500"), "Rp 2,5 rb"),
+        (Decimal("50000"), "Rp 50 rb"),
+        (Decimal("125000"), "Rp 125 rb"),
+        (Decimal("1200000"), "Rp 1,2 jt"),
+        (Decimal("1250000"), "Rp 1,25 jt"),
+        (Decimal("1234567"), "Rp 1,23 jt"),  # half up to two decimals
+        (Decimal("999999"), "Rp 1 jt"),  # not "Rp 1.000 rb"
+        (Decimal("250000000"), "Rp 250 jt"),
+        (Decimal("3000000000"), "Rp 3 M"),
+        (Decimal("-7500"), "-Rp 7,5 rb"),
+        (15_000, "Rp 15 rb"),
+    ],
+)
+def test_format_rupiah_short(amount, text):
+    assert format_rupiah_short(amount) == text
+
+
+def test_format_rupiah_short_places_and_floats():
+    assert format_rupiah_short(Decimal("1250000"), places=1) == "Rp 1,3 jt"
+    assert format_rupiah_short(Decimal("1999999999"), places=0) == "Rp 2 M"
+    with pytest.raises(InvalidAmount):
+        format_rupiah_short(1.5)

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts.models import ApiKey, LedgerEntry
 from accounts.services import apikey_authenticate, wallet_debit, wallet_refund
+from orders.reports.charts import spend_chart
 from orders.selectors import daily_spend, spend_since, wib_start, wib_today
-from panel.views import spend_chart
 from tests.web.conftest import make_orders
 
 pytestmark = pytest.mark.django_db
@@ -53,16 +53,48 @@ def test_dashboard_numbers(client, rich, web_shop):
     assert re.search(r'data-testid="spend-today">Rp 15\.000<', html)
     month_start = wib_start(wib_today().replace(day=1))
     assert spend_since(rich, month_start) >= Decimal("15000")
-    assert html.count('class="bar"') == 30
+    assert html.count('class="bar"') == 30 and html.count('<g class="day"') == 30
     assert 'data-testid="status-counts"' in html and "?status=pending" in html
     assert html.count("/pesanan/") >= 8  # recent orders link to their pages
     assert "Rp 4.985.000" in html  # 5,000,000 - 15,000
 
 
-def test_chart_geometry_is_not_localized(client, rich, web_shop):
-    chart = spend_chart(daily_spend(rich, 30))
-    assert all("," not in bar.x and "," not in bar.height for bar in chart["bars"])
-    assert chart["empty"]
+def test_dashboard_chart_has_rupiah_ticks_and_tooltip_data(client, rich, web_shop):
+    orders = make_orders(rich, web_shop, 2)
+    midnight = wib_start(wib_today())
+    _charge(rich, orders[0], 7_000, midnight + timedelta(hours=1))
+    _charge(rich, orders[1], 3_500, midnight - timedelta(hours=1))
+    client.force_login(rich)
+    html = client.get(reverse("dashboard")).content.decode()
+
+    ticks = re.search(r'data-testid="chart-y-ticks">(.*?)</div>', html).group(1)
+    assert re.findall(r"<span>(.*?)</span>", ticks) == ["Rp 0", "Rp 2 rb", "Rp 4 rb", "Rp 6 rb", "Rp 8 rb"]
+    today = formats.date_format(wib_today(), "D, j M Y")
+    assert f'data-date="{today}" data-amount="Rp 7.000"' in html  # the tooltip's text, from data-* attributes
+    assert f"<title>{today}: Rp 7.000</title>" in html  # without JS, the browser's own tooltip
+    assert html.count('data-amount="Rp 0"') == 28
+    assert re.search(r'viewBox="0 0 3000 1000" preserveAspectRatio="none"', html)
+    assert re.search(r'<rect class="bar" x="2918" y="125" width="64" height="875">', html)  # 7000 of 8000
+    labels = re.search(r'data-testid="chart-x-labels">(.*?)</div>', html).group(1)
+    assert len(re.findall(r'<span class="(?:start|middle|end)', labels)) == 5
+    assert "Total: Rp 10.500" in html and "Hari tertinggi: Rp 7.000." in html
+    assert "Arahkan kursor ke batang atau ketuk" in html
+
+
+def test_dashboard_chart_without_spending(client, rich, web_shop):
+    client.force_login(rich)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert 'class="spend-chart is-empty"' in html and "Tidak ada belanja dalam 30 hari terakhir." in html
+    assert re.findall(r'data-testid="chart-y-ticks">(.*?)</div>', html) == ["<span>Rp 0</span>"]
+    assert "Hari tertinggi" not in html
+
+
+def test_the_chart_is_one_query_whatever_the_spending(rich, web_shop, django_assert_num_queries):
+    orders = make_orders(rich, web_shop, 3)
+    for i, order in enumerate(orders):
+        _charge(rich, order, 1_000, timezone.now() - timedelta(days=i * 5))
+    with django_assert_num_queries(1):
+        spend_chart(daily_spend(rich, 30))
 
 
 def test_balance_page_shows_the_running_balance(client, rich, web_shop):
