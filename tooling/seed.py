@@ -45,7 +45,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.models import DepositMethod, DepositRequest, LedgerEntry, LedgerKind, Tier, User, Wallet
-from accounts.services import Posting, ledger_post_many
+from accounts.services import Posting, ledger_post_many, wallet_get
 from orders.models import EventCode, Order, OrderEvent, OrderRecipient
 from orders.quotes import order_amounts
 from orders.services import refund_amount
@@ -206,12 +206,14 @@ def _seed_services(provider: Provider, kind: ProductKind, rng: random.Random) ->
     return Service.objects.bulk_create(rows)
 
 
-def catalogue_ensure(rng: random.Random | None = None) -> dict[ProductKind, list[_Product]]:
-    """Products on sale to every tier, per kind; creates a seed provider for a kind that has none."""
+def catalogue_ensure(rng: random.Random | None = None, *, create: bool = True) -> dict[ProductKind, list[_Product]]:
+    """Products on sale to every tier, per kind; creates a seed provider for a kind that has none (unless
+    `create` is False: the demo's history uses only what its sandbox providers sell, since a seed provider's
+    made-up address would be polled by the worker and fail)."""
     rng = rng or random.Random(0)
     catalogue = _products()
     missing = [kind for kind, _share in KIND_SHARE if not catalogue.get(kind)]
-    if not missing:
+    if not missing or not create:
         return catalogue
     refresh: list[int] = []
     for kind in missing:
@@ -397,19 +399,32 @@ class Seeder:
         now: datetime | None = None,
         progress: Callable[[str], None] | None = None,
         skew: float = 1.2,
+        days: float | None = None,
+        users: Sequence[User] = (),
+        final_only: bool = False,
+        seed_providers: bool = True,
+        external_ids_from: int | None = None,
     ) -> None:
-        if resellers < 1:
+        """`users`: existing resellers to give the orders to (no new ones are created; `resellers` is
+        ignored), their wallets continuing from their balances. `final_only`: every order has ended (a
+        history the worker never has to refresh or reconcile). `seed_providers`: create seed providers for
+        a kind nothing is on sale for (else that kind is left out). `external_ids_from`: first upstream id,
+        to keep clear of ids a live (sandbox) provider hands out."""
+        if resellers < 1 and not users:
             raise ValueError("at least one reseller")
         if orders < 0:
             raise ValueError("orders must not be negative")
-        self.n_resellers, self.n_orders = resellers, orders
+        self.n_resellers, self.n_orders = (len(users) if users else resellers), orders
+        self.existing_users = list(users)
+        self.final_only = final_only
+        self.seed_providers = seed_providers
         self.rng = random.Random(seed)
         self.batch_size = max(100, batch_size)
         self.with_events = events
         self.rebuild_indexes = rebuild_indexes  # None: when the load is big (PostgreSQL only)
         self.password = password
         self.now = now or timezone.now()
-        self.start = self.now - timedelta(days=30 * months)
+        self.start = self.now - timedelta(days=30 * months if days is None else days)
         self.progress = progress or (lambda line: None)
         self.skew = skew
         self.writer = _Writer()
@@ -421,7 +436,9 @@ class Seeder:
         self._newest = -1  # the last order of the run is still being placed ("submitting")
         self._balances: dict[int, Decimal] = {}
         self._last_at: dict[int, datetime] = {}
-        self._ext = itertools.count(self.rng.randint(10_000, 90_000) * 1000)
+        first_ext = self.rng.randint(10_000, 90_000) * 1000 if external_ids_from is None else external_ids_from
+        self._ext = itertools.count(first_ext)
+        self.kinds, self.kind_cum = KINDS, KIND_CUM  # narrowed in run() to the kinds on sale
         with translation.override(settings.LANGUAGE_CODE):
             self.charge_reason = gettext("Order #%(id)s")
             self.refund_reason = gettext("Refund for order #%(id)s")
@@ -433,6 +450,17 @@ class Seeder:
             _check_columns(model, columns, optional)
 
     # -- setup ------------------------------------------------------------------------------------------
+    def _use_resellers(self) -> None:
+        """The orders go to existing resellers; their wallets go on from what they hold now."""
+        default_tier = Tier.objects.filter(is_default=True).values_list("pk", flat=True).first()
+        wallets = {w.user_id: w for w in (wallet_get(u) for u in self.existing_users)}
+        self.users = [(u.pk, wallets[u.pk].pk, u.tier_id or default_tier) for u in self.existing_users]
+        for user_id, wallet, _tier in self.users:
+            self._balances[wallet] = wallets[user_id].balance
+            self._last_at[wallet] = self.start
+        self.user_cum = list(itertools.accumulate(1 / (i + 1) ** self.skew for i in range(len(self.users))))
+        self.deposit_scale = {w: 1 for _u, w, _t in self.users}
+
     def _make_resellers(self) -> None:
         existing = max(
             (
@@ -503,7 +531,8 @@ class Seeder:
         user_id, wallet_id, tier_id = self.users[
             min(len(self.users) - 1, bisect_right(self.user_cum, rng.random() * self.user_cum[-1]))
         ]
-        kind = KINDS[min(len(KINDS) - 1, bisect_right(KIND_CUM, rng.random()))]
+        kinds = self.kinds
+        kind = kinds[min(len(kinds) - 1, bisect_right(self.kind_cum, rng.random() * self.kind_cum[-1]))]
         products = self.catalogue[kind]
         product = products[min(len(products) - 1, int(len(products) * rng.random() ** 2.2))]  # popular first
         quantity, segments, target, operator, message, n_recipients = 1, 0, "", "", "", 0
@@ -523,9 +552,11 @@ class Seeder:
         age = (self.now - created).total_seconds()
         low, high = RUN_TIME[kind]
         run = rng.uniform(low, high)
-        unknown = rng.random() < UNKNOWN_SHARE
+        if self.final_only:
+            run = min(run, age * rng.uniform(0.2, 0.9))  # it has ended by now, however young
+        unknown = not self.final_only and rng.random() < UNKNOWN_SHARE
         refused = not unknown and rng.random() < REFUSED_SHARE
-        if (age < 120 and rng.random() < 0.3) or order_id == self._newest:  # upstream call still in flight
+        if not self.final_only and ((age < 120 and rng.random() < 0.3) or order_id == self._newest):  # in flight
             status = SUBMITTING
         elif unknown:
             status = UNKNOWN
@@ -742,9 +773,17 @@ class Seeder:
         started = time.monotonic()
         with transaction.atomic():
             self._skip_fk_triggers()
-            self.catalogue = catalogue_ensure(self.rng)
+            self.catalogue = catalogue_ensure(self.rng, create=self.seed_providers)
+            on_sale = [(k, share) for k, share in KIND_SHARE if self.catalogue.get(k)]
+            if not on_sale:
+                raise RuntimeError("nothing is on sale: no order to seed")
+            self.kinds = [k for k, _s in on_sale]
+            self.kind_cum = list(itertools.accumulate(share for _k, share in on_sale))
             dropped = self._drop_indexes()
-            self._make_resellers()
+            if self.existing_users:
+                self._use_resellers()
+            else:
+                self._make_resellers()
             self.progress(f"{self.result.resellers:,} resellers and wallets created")
             timeline = _Timeline(self.start, self.now)
             done = 0
