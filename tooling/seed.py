@@ -111,7 +111,18 @@ SMS_TEXTS = (
     "Pesanan Anda sudah dikirim dan akan tiba dalam 2-3 hari kerja. Terima kasih.",
     "Pengingat: tagihan bulan ini jatuh tempo besok. Abaikan jika sudah membayar.",
 )
-SMM_SITES = ("instagram.com/p/", "tiktok.com/@user/video/", "youtube.com/watch?v=", "facebook.com/posts/")
+SMM_SITES = {  # a link on the product's own platform (an Instagram service gets an Instagram post)
+    "instagram": "instagram.com/p/",
+    "tiktok": "tiktok.com/@user/video/",
+    "youtube": "youtube.com/watch?v=",
+    "facebook": "facebook.com/posts/",
+    "twitter": "x.com/user/status/",
+}
+
+
+def smm_link(product_name: str, number: str) -> str:
+    site = next((path for key, path in SMM_SITES.items() if key in product_name.lower()), "instagram.com/p/")
+    return f"https://{site}{number}"
 
 
 @dataclass
@@ -538,7 +549,7 @@ class Seeder:
         quantity, segments, target, operator, message, n_recipients = 1, 0, "", "", "", 0
         if kind == SMM:
             quantity = max(product.min_qty, min(product.max_qty, rng.choice((100, 250, 500, 1000, 2000, 5000))))
-            target = f"https://{rng.choice(SMM_SITES)}{digits(11)}"
+            target = smm_link(product.name, digits(11))
         elif kind == SMS:
             n_recipients = rng.choice((1, 1, 1, 2, 3, 5))
             message = rng.choice(SMS_TEXTS).replace("{code}", digits(6))
