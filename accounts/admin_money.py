@@ -127,7 +127,11 @@ class MoneyAdmin(admin.ModelAdmin):
         return self.as_columns(super().get_readonly_fields(request, obj))
 
     def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list[Any]:
-        return self.as_columns(super().get_fields(request, obj), self._read_only(request, obj))
+        fields, swap = super().get_fields(request, obj), self._read_only(request, obj)
+        # Django lists a read-only money field twice (as a form field, then as its column): keep the column's place.
+        listed = set(fields)
+        fields = [f for f in fields if not (f in self._shown and swap(f) and self._shown[f] in listed)]
+        return self.as_columns(fields, swap)
 
     def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> list[Any]:
         swap = self._read_only(request, obj)

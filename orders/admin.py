@@ -75,7 +75,7 @@ class OrderAdmin(MoneyAdmin):
     actions = ["refresh_now", "resolve_placed", "resolve_failed"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return self.as_columns([f.name for f in self.model._meta.fields])  # money and counts as their columns
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -3,7 +3,7 @@ them back, and an empty field keeps the stored value."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -191,7 +191,8 @@ class ProviderAdmin(MoneyAdmin):
 
 def _margin_text(price: Decimal, cost: Decimal) -> str:
     margin = price - cost
-    percent = f" ({number_format(margin / cost * 100, 1, force_grouping=True)}%)" if cost else ""
+    share = (margin / cost * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if cost else None
+    percent = f" ({number_format(share, 1, force_grouping=True)}%)" if share is not None else ""
     return format_rupiah(margin) + percent
 
 

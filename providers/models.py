@@ -6,6 +6,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.money import format_rupiah
@@ -210,7 +211,8 @@ class MarkupRule(models.Model):
             how = f"= {format_rupiah(self.fixed_price)}"
         else:
             fixed = f" + {format_rupiah(self.fixed)}".replace("+ -", "- ") if self.fixed else ""
-            how = f"{self.percent:+}%{fixed}"
+            sign = "-" if self.percent < 0 else "+"
+            how = f"{sign}{number_format(abs(self.percent))}%{fixed}"
         return f"{self.target_display}, {self.tier or _('all tiers')}: {how}"
 
     @property

@@ -240,9 +240,13 @@ def test_csv_headers_are_translated_and_name_the_currency():
 
 
 # --- money -----------------------------------------------------------------------------------------------
-def test_order_changelist_shows_rupiah(operator_client, world):
+def test_order_changelist_and_change_page_show_rupiah(operator_client, world):
     page = operator_client.get(reverse("admin:orders_order_changelist")).content.decode()
     assert "Rp 68.350" in page and "68350" not in page
+    order = world["order"]
+    page = operator_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "Rp 68.350" in page and "Rp 60.000" in page and "68350" not in page and "60000,00" not in page
+    assert 'name="charge"' not in page  # read-only: shown, not an input
 
 
 def test_deposit_change_page_shows_rupiah(operator_client, world):
