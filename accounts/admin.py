@@ -4,6 +4,7 @@ through the ledger services (the "adjust balance" action writes an entry with a 
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,8 +19,9 @@ from django.utils.translation import ngettext
 
 from common.admin_paging import EstimatedCountPaginator
 
+from .admin_money import MoneyAdmin
 from .models import ApiKey, DepositRequest, DepositStatus, LedgerEntry, Tier, User, Wallet
-from .money import InvalidAmount, format_rupiah, to_money
+from .money import InvalidAmount, format_count, format_rupiah, to_money
 from .services import LedgerError, deposit_approve, deposit_reject, wallet_adjust
 
 logger = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ class TierAdmin(admin.ModelAdmin):
 
 class AdjustBalanceForm(forms.Form):
     amount = forms.CharField(
-        label=_("Amount (Rp)"), max_length=20, help_text=_("Negative to take money out, e.g. -25000.")
+        label=_("Amount (Rp)"), max_length=20, help_text=_("Negative to take money out, e.g. -25.000.")
     )
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
@@ -41,7 +43,7 @@ class AdjustBalanceForm(forms.Form):
         try:
             value = to_money(self.cleaned_data["amount"])
         except InvalidAmount:
-            raise forms.ValidationError(_("Enter an amount in Rupiah, e.g. 50000 or -25000.")) from None
+            raise forms.ValidationError(_("Enter an amount in Rupiah, e.g. 50.000 or -25.000.")) from None
         if not value:
             raise forms.ValidationError(_("The amount must not be zero."))
         return value
@@ -80,12 +82,16 @@ class UserAdmin(BaseUserAdmin):
                         )
                         done += 1
                     except LedgerError as exc:
-                        self.message_user(request, f"{user}: {exc}", messages.ERROR)
+                        self.message_user(
+                            request, _("%(user)s: %(error)s") % {"user": user, "error": exc}, messages.ERROR
+                        )
                 if done:
                     self.message_user(
                         request,
-                        _("Adjusted %(n)d balance(s) by %(amount)s.")
-                        % {"n": done, "amount": format_rupiah(form.cleaned_data["amount"])},
+                        ngettext(
+                            "Adjusted %(n)s balance by %(amount)s.", "Adjusted %(n)s balances by %(amount)s.", done
+                        )
+                        % {"n": format_count(done), "amount": format_rupiah(form.cleaned_data["amount"])},
                         messages.SUCCESS,
                     )
                 return HttpResponseRedirect(request.get_full_path())
@@ -106,8 +112,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(MoneyAdmin):
     list_display = ["id", "created_at", "wallet_user", "kind", "amount", "balance_after", "order_id", "reason", "actor"]
+    rupiah_fields = ["amount", "balance_after"]
     list_filter = ["kind", "created_at"]
     search_fields = ["wallet__user__username", "=order_id", "reason"]
     list_select_related = ["wallet__user", "actor"]
@@ -129,8 +136,9 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Wallet)
-class WalletAdmin(admin.ModelAdmin):
+class WalletAdmin(MoneyAdmin):
     list_display = ["user", "balance", "updated_at"]
+    rupiah_fields = ["balance"]
     search_fields = ["user__username"]
     list_select_related = ["user"]
 
@@ -165,7 +173,7 @@ class RejectDepositForm(forms.Form):
 
 
 @admin.register(DepositRequest)
-class DepositRequestAdmin(admin.ModelAdmin):
+class DepositRequestAdmin(MoneyAdmin):
     """Top-up requests. Nothing is edited here: approval goes through deposit_approve (credits the wallet
     exactly once, however often it is clicked), rejection through deposit_reject (with a note)."""
 
@@ -173,7 +181,7 @@ class DepositRequestAdmin(admin.ModelAdmin):
         "id",
         "created_at",
         "user",
-        "amount_display",
+        "amount",
         "method",
         "status",
         "note",
@@ -189,7 +197,7 @@ class DepositRequestAdmin(admin.ModelAdmin):
     actions = ["approve", "reject"]
     fields = [
         "user",
-        "amount_display",
+        "amount",
         "method",
         "note",
         "status",
@@ -200,10 +208,7 @@ class DepositRequestAdmin(admin.ModelAdmin):
         "ledger_entry_link",
     ]
     readonly_fields = fields
-
-    @admin.display(description=_("amount"), ordering="amount")
-    def amount_display(self, obj: DepositRequest) -> str:
-        return format_rupiah(obj.amount)
+    rupiah_fields = ["amount"]
 
     @admin.display(description=_("ledger entry"), ordering="ledger_entry")
     def ledger_entry_link(self, obj: DepositRequest) -> str:
@@ -231,7 +236,7 @@ class DepositRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve (credit the balance)"), permissions=["decide"])
     def approve(self, request: HttpRequest, queryset) -> None:
-        approved, skipped = 0, 0
+        approved, skipped, credited = 0, 0, Decimal(0)
         for deposit in queryset.select_related("user"):
             try:
                 done = deposit_approve(deposit, actor=request.user)
@@ -245,17 +250,18 @@ class DepositRequestAdmin(admin.ModelAdmin):
                 continue
             if done:
                 approved += 1
+                credited += deposit.amount
             else:
                 skipped += 1
         if approved:
             self.message_user(
                 request,
                 ngettext(
-                    "Approved %(n)d deposit; the balance was credited.",
-                    "Approved %(n)d deposits; the balances were credited.",
+                    "Approved %(n)s deposit (%(amount)s); the balance was credited.",
+                    "Approved %(n)s deposits (%(amount)s); the balances were credited.",
                     approved,
                 )
-                % {"n": approved},
+                % {"n": format_count(approved), "amount": format_rupiah(credited)},
                 messages.SUCCESS,
             )
         if skipped:

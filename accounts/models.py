@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .money import format_rupiah
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -62,7 +64,7 @@ class Wallet(models.Model):
         constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_not_negative")]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.balance}"
+        return f"{self.user}: {format_rupiah(self.balance)}"
 
 
 class LedgerKind(models.TextChoices):
@@ -86,7 +88,7 @@ class LedgerEntry(models.Model):
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
     )
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -118,7 +120,12 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} ({self.wallet_id})"
+        return _("Entry #%(id)s · %(user)s · %(kind)s · %(amount)s") % {
+            "id": self.pk,
+            "user": self.wallet.user,
+            "kind": self.get_kind_display(),
+            "amount": format_rupiah(self.amount),
+        }
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -134,7 +141,7 @@ class ApiKey(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="api_key", verbose_name=_("user"))
     prefix = models.CharField(_("prefix"), max_length=8, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
@@ -189,4 +196,9 @@ class DepositRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.user} {self.amount} {self.status}"
+        return _("Deposit #%(id)s · %(user)s · %(amount)s · %(status)s") % {
+            "id": self.pk,
+            "user": self.user,
+            "amount": format_rupiah(self.amount),
+            "status": self.get_status_display(),
+        }

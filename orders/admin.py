@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_money import MoneyAdmin
+from accounts.money import format_count
 from common.admin_paging import EstimatedCountPaginator
 from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient
 from orders.refresh import refresh_tick
@@ -46,7 +48,7 @@ class ResolvePlacedForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(MoneyAdmin):
     list_display = [
         "id",
         "created_at",
@@ -59,6 +61,8 @@ class OrderAdmin(admin.ModelAdmin):
         "refunded",
         "external_id",
     ]
+    rupiah_fields = ["charge", "refunded", "cost", "unit_price", "unit_cost"]
+    count_fields = ["quantity"]
     list_filter = ["kind", "status", "provider", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=id", "=external_id", "user__username", "target"]
     list_select_related = ["user", "service__provider", "provider"]  # Service.__str__ names its provider
@@ -71,7 +75,7 @@ class OrderAdmin(admin.ModelAdmin):
     actions = ["refresh_now", "resolve_placed", "resolve_failed"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return self.as_columns([f.name for f in self.model._meta.fields])  # money and counts as their columns
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -96,7 +100,12 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.action(description=_("Refresh now"))
     def refresh_now(self, request: HttpRequest, queryset) -> None:
         stats = refresh_tick(provider_ids=list(queryset.values_list("provider_id", flat=True).distinct()))
-        self.message_user(request, str(stats), messages.WARNING if stats.errors else messages.SUCCESS)
+        text = _("Active orders checked: %(checked)s; changed: %(changed)s; provider errors: %(errors)s.") % {
+            "checked": format_count(stats.checked),
+            "changed": format_count(stats.changed),
+            "errors": format_count(len(stats.errors)),
+        }
+        self.message_user(request, text, messages.WARNING if stats.errors else messages.SUCCESS)
         for line in stats.errors:
             self.message_user(request, line, messages.ERROR)
 
@@ -134,7 +143,9 @@ class OrderAdmin(admin.ModelAdmin):
             try:
                 order_resolve_failed(order, actor=request.user)
             except OrderActionError as exc:
-                self.message_user(request, f"#{order.pk}: {exc}", messages.ERROR)
+                self.message_user(
+                    request, _("Order #%(id)s: %(error)s") % {"id": order.pk, "error": exc}, messages.ERROR
+                )
             else:
                 self.message_user(request, _("Order #%(id)s failed and refunded.") % {"id": order.pk})
 

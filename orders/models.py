@@ -33,16 +33,32 @@ class OrderKind(models.TextChoices):
     SMS = ProductKind.SMS, _("SMS")
 
 
+# Labels of DeliveryState (values stay the adapters'): shown on SMS recipients and delivery reports.
+DELIVERY_STATES = [
+    (DeliveryState.QUEUED.value, _("queued")),
+    (DeliveryState.SENT.value, _("sent")),
+    (DeliveryState.DELIVERED.value, _("delivered")),
+    (DeliveryState.FAILED.value, _("failed")),
+    (DeliveryState.REJECTED.value, _("rejected")),
+]
+
+
 class Order(models.Model):
     """One purchase. Prices are frozen at placement: refunds use `unit_price` and `charge`, never today's
     catalogue. `charge` is what the reseller paid (whole Rupiah); `refunded` mirrors the ledger refund."""
 
     # No single-column index: the (user, -id) indexes below serve every per-user lookup, and a bare
     # user_id index tempts the planner into index-scan + sort on small tables.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reseller"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders")
+    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="orders")
+    provider = models.ForeignKey(Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(_("status"), max_length=12, choices=OrderStatus.choices, default=OrderStatus.SUBMITTING)
     raw_status = models.CharField(_("upstream status"), max_length=60, blank=True)
     external_id = models.CharField(_("upstream id"), max_length=100, blank=True)
@@ -71,8 +87,8 @@ class Order(models.Model):
     client_callback_url = models.URLField(_("reseller callback URL"), max_length=500, blank=True)
     # Submission (orders.submission): which sender holds this `submitting` order, since when. A claim that
     # outlives any upstream call means the sender died mid-call: the order becomes `unknown`, never resent.
-    submit_claim = models.CharField(max_length=32, blank=True, editable=False)
-    submit_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    submit_claim = models.CharField(_("submission claim"), max_length=32, blank=True, editable=False)
+    submit_claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -101,7 +117,11 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} {self.status}"
+        return _("Order #%(id)s · %(kind)s · %(status)s") % {
+            "id": self.pk,
+            "kind": self.get_kind_display(),
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_final(self) -> bool:
@@ -115,16 +135,16 @@ class Order(models.Model):
 class OrderRecipient(models.Model):
     """One SMS destination of an order, with its own delivery state."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="recipients")
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="recipients")
     number = models.CharField(_("number"), max_length=20)
     # A bulk API send may give each number its own text: then it is here (and its parts), else the order's.
     message = models.TextField(_("message"), blank=True)
     segments = models.PositiveSmallIntegerField(_("segments"), default=0)
     external_id = models.CharField(_("upstream id"), max_length=100, blank=True)
-    state = models.CharField(_("state"), max_length=12, default=DeliveryState.QUEUED)
+    state = models.CharField(_("state"), max_length=12, choices=DELIVERY_STATES, default=DeliveryState.QUEUED)
     code = models.CharField(_("code"), max_length=20, blank=True)
     text = models.CharField(_("text"), max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("recipient")
@@ -139,7 +159,7 @@ class OrderRecipient(models.Model):
         indexes = [models.Index(fields=["external_id"], name="recipient_external")]
 
     def __str__(self) -> str:
-        return f"{self.number} {self.state}"
+        return f"{self.number} · {self.get_state_display()}"
 
 
 class EventCode(models.TextChoices):
@@ -166,14 +186,19 @@ class EventCode(models.TextChoices):
 class OrderEvent(models.Model):
     """The history of an order: every status transition, and operator actions, with a code and detail."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"), auto_now_add=True)
-    from_status = models.CharField(_("from"), max_length=12, blank=True)
-    to_status = models.CharField(_("to"), max_length=12)
+    from_status = models.CharField(_("from"), max_length=12, blank=True, choices=OrderStatus.choices)
+    to_status = models.CharField(_("to"), max_length=12, choices=OrderStatus.choices)
     code = models.CharField(_("event"), max_length=20, choices=EventCode.choices, default=EventCode.NOTE)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -182,7 +207,7 @@ class OrderEvent(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_status} -> {self.to_status}"
+        return f"#{self.order_id}: {self.get_from_status_display() or '-'} → {self.get_to_status_display()}"
 
 
 class CallbackEvent(models.Model):
@@ -191,13 +216,15 @@ class CallbackEvent(models.Model):
     Unique per (provider, upstream id, code): a callback delivered twice is stored once.
     """
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="callback_events")
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="callback_events"
+    )
     external_id = models.CharField(_("upstream id"), max_length=100)
     number = models.CharField(_("number"), max_length=32, blank=True)
-    state = models.CharField(_("state"), max_length=12)
+    state = models.CharField(_("state"), max_length=12, choices=DELIVERY_STATES)
     code = models.CharField(_("code"), max_length=20)
     text = models.CharField(_("text"), max_length=200, blank=True)
-    payload = models.JSONField(default=dict)
+    payload = models.JSONField(_("payload"), default=dict)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
 
@@ -209,19 +236,23 @@ class CallbackEvent(models.Model):
         indexes = [models.Index(fields=["applied_at"], name="callback_unapplied")]
 
     def __str__(self) -> str:
-        return f"{self.provider_id}:{self.external_id} {self.state}"
+        return f"{self.provider_id}:{self.external_id} · {self.get_state_display()}"
 
 
 class WorkerLease(models.Model):
     """A named lease a background run holds while it works (orders.submitter: one submitter at a time)."""
 
-    name = models.CharField(max_length=40, primary_key=True)
-    holder = models.CharField(max_length=40, blank=True)
-    expires_at = models.DateTimeField()
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    holder = models.CharField(_("holder"), max_length=40, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
 
     class Meta:
         verbose_name = _("worker lease")
         verbose_name_plural = _("worker leases")
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.holder or '-'} until {self.expires_at:%H:%M:%S}"
+        return _("%(name)s: %(holder)s until %(time)s") % {
+            "name": self.name,
+            "holder": self.holder or "-",
+            "time": f"{self.expires_at:%H:%M:%S}",
+        }

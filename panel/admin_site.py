@@ -11,6 +11,8 @@ from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm
 
@@ -38,6 +40,18 @@ class PanelAdminSite(AdminSite):
     @property
     def login_template(self):  # type: ignore[override]
         return "otp/admin111/login.html" if settings.ADMIN_2FA else None
+
+    def _build_app_dict(self, request: HttpRequest, label: str | None = None) -> dict:
+        """The index and sidebar names of third-party apps and models that never marked them for translation
+        (django-q2's "Django Q", django-otp's "Otp_Totp" and "TOTP devices") go through our catalogue."""
+        app_dict = super()._build_app_dict(request, label)
+        for app in app_dict.values():
+            if not isinstance(app["name"], Promise):
+                app["name"] = gettext(app["name"])
+            for model in app["models"]:
+                if not isinstance(model["model"]._meta.verbose_name, Promise):  # the plural derives from it
+                    model["name"] = gettext(model["name"])
+        return app_dict
 
     def has_permission(self, request: HttpRequest) -> bool:
         allowed = super().has_permission(request)

@@ -3,15 +3,20 @@ them back, and an empty field keeps the stored value."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_money import MoneyAdmin, rupiah_column
+from accounts.money import format_count, format_rupiah
 from providers.adapters import ADAPTERS, credential_fields
 from providers.adapters.errors import ProviderError
 from providers.models import COST, MarkupRule, Provider, RuleScope, Service, ServicePrice
@@ -24,7 +29,7 @@ from providers.services import (
     provider_test_connection,
     sms_routes_ensure,
 )
-from providers.sync import SYNCED_FIELDS, catalogue_sync
+from providers.sync import SYNCED_FIELDS, SyncResult, catalogue_sync
 
 
 def _used_by(name: str) -> str:
@@ -68,10 +73,20 @@ def provider_form() -> type[ProviderForm]:
     return type("ProviderForm", (ProviderForm,), fields)
 
 
+def _sync_text(result: SyncResult) -> str:
+    text = _("%(created)s created, %(updated)s updated, %(disabled)s disabled, %(unchanged)s unchanged") % {
+        name: format_count(getattr(result, name)) for name in ("created", "updated", "disabled", "unchanged")
+    }
+    if result.skipped:
+        text += " " + _("(%(n)s skipped)") % {"n": format_count(result.skipped)}
+    return text
+
+
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(MoneyAdmin):
     form = ProviderForm
     list_display = ["name", "kind", "enabled", "balance_display", "last_balance_at", "last_synced_at", "last_error"]
+    rupiah_fields = ["last_balance", "low_balance_threshold"]
     list_filter = ["kind", "enabled"]
     readonly_fields = [
         "callback_url",
@@ -105,7 +120,7 @@ class ProviderAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Provider | None = None):
-        general, credentials, state = self.fieldsets
+        general, credentials, state = super().get_fieldsets(request, obj)
         return (general, (credentials[0], {"fields": tuple(credential_fields())}), state)
 
     def save_model(self, request: HttpRequest, obj: Provider, form, change: bool) -> None:
@@ -121,17 +136,24 @@ class ProviderAdmin(admin.ModelAdmin):
         if obj.last_balance is None:
             return "-"
         if obj.balance_is_low:
-            return format_html('<strong class="negative">{} ⚠</strong>', f"{obj.last_balance:,.0f}")
-        return f"{obj.last_balance:,.0f}"
+            return format_html('<strong class="negative">{} ⚠</strong>', format_rupiah(obj.last_balance))
+        return format_rupiah(obj.last_balance)
 
     def _each(self, request: HttpRequest, queryset, call, label: str) -> None:
         for provider in queryset:
             try:
                 result = call(provider)
             except ProviderError as exc:
-                self.message_user(request, f"{provider}: {label} {_('failed')}: {exc}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("%(provider)s: %(action)s failed: %(error)s")
+                    % {"provider": provider, "action": label, "error": exc},
+                    messages.ERROR,
+                )
             else:
-                self.message_user(request, f"{provider}: {result}", messages.SUCCESS)
+                self.message_user(
+                    request, _("%(provider)s: %(result)s") % {"provider": provider, "result": result}, messages.SUCCESS
+                )
 
     @admin.action(description=_("Test connection"))
     def test_connection(self, request: HttpRequest, queryset) -> None:
@@ -139,11 +161,11 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Sync catalogue now"))
     def sync_now(self, request: HttpRequest, queryset) -> None:
-        self._each(request, queryset, catalogue_sync, _("sync"))
+        self._each(request, queryset, lambda p: _sync_text(catalogue_sync(p)), _("sync"))
 
     @admin.action(description=_("Fetch balance"))
     def fetch_balance(self, request: HttpRequest, queryset) -> None:
-        self._each(request, queryset, lambda p: f"{provider_fetch_balance(p).amount:,.0f}", _("balance"))
+        self._each(request, queryset, lambda p: format_rupiah(provider_fetch_balance(p).amount), _("balance"))
 
     def get_urls(self):
         return [
@@ -167,10 +189,11 @@ class ProviderAdmin(admin.ModelAdmin):
         )
 
 
-def _margin_text(price, cost) -> str:
+def _margin_text(price: Decimal, cost: Decimal) -> str:
     margin = price - cost
-    percent = f" ({margin / cost * 100:+.1f}%)" if cost else ""
-    return f"{margin:,.2f}{percent}"
+    share = (margin / cost * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if cost else None
+    percent = f" ({number_format(share, 1, force_grouping=True)}%)" if share is not None else ""
+    return format_rupiah(margin) + percent
 
 
 class ServicePriceInline(admin.TabularInline):
@@ -178,8 +201,9 @@ class ServicePriceInline(admin.TabularInline):
 
     model = ServicePrice
     verbose_name_plural = _("sell prices (from the markup rules)")
-    fields = ["tier", "price", "margin", "on_sale", "rule", "updated_at"]
+    fields = ["tier", "price_rp", "margin", "on_sale", "rule", "updated_at"]
     readonly_fields = fields
+    price_rp = rupiah_column(ServicePrice, "price")
     extra = 0
     can_delete = False
     show_change_link = False
@@ -216,7 +240,7 @@ class OffSaleFilter(admin.SimpleListFilter):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(MoneyAdmin):
     list_display = [
         "name",
         "provider",
@@ -231,6 +255,8 @@ class ServiceAdmin(admin.ModelAdmin):
         "is_enabled",
     ]
     list_filter = ["kind", "provider", "is_active", "is_enabled", "in_stock", OffSaleFilter]
+    rupiah_fields = ["cost"]
+    count_fields = ["min_qty", "max_qty", "stock"]
     search_fields = ["name", "category", "external_id"]
     inlines = [ServicePriceInline]
     list_editable = ["is_enabled"]
@@ -243,7 +269,7 @@ class ServiceAdmin(admin.ModelAdmin):
         if obj is not None and obj.kind != "sms":
             # Synced values come from the upstream; the next sync would overwrite an edit.
             fields += [name for name in SYNCED_FIELDS if name not in fields]
-        return fields
+        return self.as_columns(fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -287,7 +313,7 @@ class ScopeFilter(admin.SimpleListFilter):
 
 
 @admin.register(MarkupRule)
-class MarkupRuleAdmin(admin.ModelAdmin):
+class MarkupRuleAdmin(MoneyAdmin):
     """Saving or deleting rules recomputes every sell price and reports the margin guard."""
 
     list_display = [
@@ -302,6 +328,7 @@ class MarkupRuleAdmin(admin.ModelAdmin):
         "note",
     ]
     list_filter = ["is_active", ScopeFilter, "tier", "provider"]
+    rupiah_fields = ["fixed", "rounding_step", "fixed_price"]
     search_fields = ["category", "service__name", "provider__name", "note"]
     list_select_related = ["tier", "service__provider", "provider"]
     autocomplete_fields = ["service"]
@@ -371,14 +398,14 @@ class MarginFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServicePrice)
-class ServicePriceAdmin(admin.ModelAdmin):
+class ServicePriceAdmin(MoneyAdmin):
     """Sell prices per tier, read-only (they come from the markup rules). Off-sale rows sort first."""
 
     list_display = [
         "service",
         "kind",
         "tier",
-        "cost",
+        "service__cost",
         "price",
         "margin",
         "on_sale",
@@ -386,6 +413,7 @@ class ServicePriceAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_filter = ["on_sale", "tier", MarginFilter, "service__kind", "service__provider"]
+    rupiah_fields = ["price", "service__cost"]
     search_fields = ["service__name", "service__category", "service__external_id"]
     list_select_related = ["service__provider", "tier", "rule"]
     ordering = ["on_sale", "service_id", "tier__sort_order"]
@@ -407,10 +435,6 @@ class ServicePriceAdmin(admin.ModelAdmin):
     @admin.display(description=_("kind"), ordering="service__kind")
     def kind(self, obj: ServicePrice) -> str:
         return obj.service.get_kind_display()
-
-    @admin.display(description=_("upstream cost"), ordering="service__cost")
-    def cost(self, obj: ServicePrice):
-        return obj.service.cost
 
     @admin.display(description=_("margin"), ordering="margin_value")
     def margin(self, obj: ServicePrice) -> str:

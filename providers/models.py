@@ -6,8 +6,10 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from accounts.money import format_rupiah
 from providers.adapters import ADAPTERS, kind_choices
 from providers.adapters.types import ProductKind
 
@@ -15,6 +17,13 @@ COST = {"max_digits": 16, "decimal_places": 4}
 
 # SMS gateways have no services endpoint: their products are routes (the adapter's `sms_routes`), created
 # with the provider. The route is the SMS type a reseller picks, whichever gateway carries it.
+# The product kinds as the catalogue names them (short: they head columns and filters).
+PRODUCT_KINDS = [
+    (ProductKind.OTP.value, _("OTP")),
+    (ProductKind.SMM.value, _("SMM")),
+    (ProductKind.PREPAID.value, _("Prepaid")),
+    (ProductKind.SMS.value, _("SMS")),
+]
 ROUTE_LABELS = {"reguler": "SMS Reguler", "masking": "SMS Masking", "otp": "SMS OTP"}
 
 
@@ -28,17 +37,17 @@ class Provider(models.Model):
     kind = models.CharField(_("protocol"), max_length=20, choices=kind_choices)
     base_url = models.URLField(_("API address"), max_length=300)
     # API key, user id, username, password: one Fernet-encrypted JSON blob (providers.crypto). Never shown.
-    credentials_enc = models.TextField(blank=True, editable=False)
+    credentials_enc = models.TextField(_("credentials (encrypted)"), blank=True, editable=False)
     enabled = models.BooleanField(_("enabled"), default=True)
     options = models.JSONField(_("options"), default=dict, blank=True)
-    callback_token = models.CharField(max_length=40, default=new_callback_token, editable=False)
+    callback_token = models.CharField(_("callback token"), max_length=40, default=new_callback_token, editable=False)
     low_balance_threshold = models.DecimalField(_("low balance alert below"), default=0, **COST)
     last_synced_at = models.DateTimeField(_("last sync"), null=True, blank=True)
     last_sync_result = models.CharField(_("last sync result"), max_length=300, blank=True)
     last_balance = models.DecimalField(_("last balance"), null=True, blank=True, **COST)
     last_balance_at = models.DateTimeField(_("balance checked"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -62,11 +71,13 @@ class Provider(models.Model):
 class Service(models.Model):
     """One product of one provider. SMS routes are Services too (kind sms, external_id = route)."""
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="services")
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="services"
+    )
     external_id = models.CharField(_("upstream id"), max_length=100)
     name = models.CharField(_("name"), max_length=255)
     category = models.CharField(_("category"), max_length=150, blank=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=[(k.value, k.value.upper()) for k in ProductKind])
+    kind = models.CharField(_("kind"), max_length=10, choices=PRODUCT_KINDS)
     # Upstream price per unit: per number (OTP), per 1000 (SMM), per item (prepaid), per SMS segment (SMS).
     cost = models.DecimalField(_("upstream cost"), **COST)
     min_qty = models.PositiveIntegerField(_("min"), default=1)
@@ -78,12 +89,12 @@ class Service(models.Model):
     cutoff_start = models.TimeField(_("cutoff from"), null=True, blank=True)
     cutoff_end = models.TimeField(_("cutoff until"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
-    raw = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(_("upstream data"), default=dict, blank=True)
     is_active = models.BooleanField(_("offered upstream"), default=True)  # False: vanished from the upstream
     is_enabled = models.BooleanField(_("enabled"), default=True)  # operator's switch
     route_priority = models.PositiveSmallIntegerField(_("route priority"), default=100)  # SMS: lower goes first
-    synced_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    synced_at = models.DateTimeField(_("synced"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("service")
@@ -160,8 +171,8 @@ class MarkupRule(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("markup rule")
@@ -197,9 +208,11 @@ class MarkupRule(models.Model):
 
     def __str__(self) -> str:
         if self.fixed_price is not None:
-            how = f"= {self.fixed_price}"
+            how = f"= {format_rupiah(self.fixed_price)}"
         else:
-            how = f"{self.percent:+}%" + (f" {self.fixed:+}" if self.fixed else "")
+            fixed = f" + {format_rupiah(self.fixed)}".replace("+ -", "- ") if self.fixed else ""
+            sign = "-" if self.percent < 0 else "+"
+            how = f"{sign}{number_format(abs(self.percent))}%{fixed}"
         return f"{self.target_display}, {self.tier or _('all tiers')}: {how}"
 
     @property
@@ -286,7 +299,7 @@ class ServicePrice(models.Model):
         indexes = [models.Index(fields=["tier", "on_sale"], name="service_price_catalogue")]
 
     def __str__(self) -> str:
-        return f"{self.service_id} / {self.tier_id}: {self.price}"
+        return f"{self.service.name} · {self.tier}: {format_rupiah(self.price)}"
 
     @property
     def margin(self):

@@ -9,7 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.money import format_count, format_rupiah
 from providers.adapters import ADAPTERS, credential_fields, get_adapter
 from providers.adapters.base import ProviderAdapter
 from providers.adapters.errors import ProviderError, ProviderNotSupported
@@ -172,6 +175,9 @@ def provider_test_connection(provider: Provider) -> str:
         except ProviderNotSupported:
             pass
         else:
-            return f"OK, balance {balance.amount} {balance.currency}"
-    services = adapter.fetch_services()
-    return f"OK, {len(services)} services offered"
+            amount = (
+                format_rupiah(balance.amount) if balance.currency == "IDR" else f"{balance.amount} {balance.currency}"
+            )
+            return _("OK, balance %(amount)s") % {"amount": amount}
+    count = len(adapter.fetch_services())
+    return ngettext("OK, %(n)s service offered", "OK, %(n)s services offered", count) % {"n": format_count(count)}

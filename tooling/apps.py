@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ToolingConfig(AppConfig):
@@ -6,4 +7,4 @@ class ToolingConfig(AppConfig):
     orders and panel; none of them imports it (production code never depends on demo or simulator code)."""
 
     name = "tooling"
-    verbose_name = "Tooling"
+    verbose_name = _("Tooling")

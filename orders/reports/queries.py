@@ -43,6 +43,7 @@ def _labels(choices) -> dict[str, str]:
     return {value: escape_text(str(label)) for value, label in choices}
 
 
+# Money columns say "(Rp)": their cells are plain numbers (68350) for spreadsheets, not "Rp 68.350".
 def order_header(*, operator: bool) -> list[str]:
     if operator:
         return [
@@ -54,10 +55,10 @@ def order_header(*, operator: bool) -> list[str]:
             _("Status"),
             _("Target"),
             _("Quantity"),
-            _("Charge"),
-            _("Refunded"),
-            _("Net"),
-            _("Upstream cost"),
+            _("Charge (Rp)"),
+            _("Refunded (Rp)"),
+            _("Net (Rp)"),
+            _("Upstream cost (Rp)"),
             _("Upstream ID"),
         ]
     return [
@@ -68,9 +69,9 @@ def order_header(*, operator: bool) -> list[str]:
         _("Status"),
         _("Target"),
         _("Quantity"),
-        _("Charge"),
-        _("Refunded"),
-        _("Net"),
+        _("Charge (Rp)"),
+        _("Refunded (Rp)"),
+        _("Net (Rp)"),
     ]
 
 
@@ -146,7 +147,15 @@ def order_rows(period: DateRange, *, user: User | None = None) -> Iterator[tuple
 
 # --- ledger -------------------------------------------------------------------------------------------
 def ledger_header(*, operator: bool) -> list[str]:
-    columns = [_("ID"), _("Time (WIB)"), _("Kind"), _("Amount"), _("Balance after"), _("Order ID"), _("Reason")]
+    columns = [
+        _("ID"),
+        _("Time (WIB)"),
+        _("Kind"),
+        _("Amount (Rp)"),
+        _("Balance after (Rp)"),
+        _("Order ID"),
+        _("Reason"),
+    ]
     if operator:
         columns.insert(2, _("Reseller"))
     return columns
@@ -313,7 +322,7 @@ def profit_report(period: DateRange) -> ProfitReport:
 
 
 def profit_header() -> list[str]:
-    return [_("Day"), _("Provider"), _("Orders"), _("Revenue"), _("Upstream cost"), _("Margin")]
+    return [_("Day"), _("Provider"), _("Orders"), _("Revenue (Rp)"), _("Upstream cost (Rp)"), _("Margin (Rp)")]
 
 
 def profit_rows(period: DateRange) -> Iterator[tuple]:

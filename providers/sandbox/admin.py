@@ -6,24 +6,30 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.admin_money import MoneyAdmin
+from accounts.money import format_count
 
 from .models import Fault, SandboxAccount, SandboxOrder, SandboxRefill
 
 
 @admin.register(SandboxAccount)
-class SandboxAccountAdmin(admin.ModelAdmin):
+class SandboxAccountAdmin(MoneyAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "balance", "fault", "fault_scope", "fault_delay_seconds", "created_at"]
     list_display_links = ["name"]
+    rupiah_fields = ["balance"]
     list_editable = ["fault", "fault_scope", "fault_delay_seconds"]
     list_filter = ["kind", "fault"]
     search_fields = ["name", "api_key", "username", "user_id"]
     actions = ["clear_faults"]
     fieldsets = [
         (None, {"fields": ["kind", "name", "balance", "catalogue_size"]}),
-        ("Credentials", {"fields": ["api_key", "user_id", "username", "password", "callback_url"]}),
+        (_("Credentials"), {"fields": ["api_key", "user_id", "username", "password", "callback_url"]}),
         (
-            "Timing",
+            _("Timing"),
             {
                 "fields": [
                     "otp_delay_seconds",
@@ -33,16 +39,20 @@ class SandboxAccountAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Fault", {"fields": ["fault", "fault_scope", "fault_delay_seconds"]}),
+        (_("Fault"), {"fields": ["fault", "fault_scope", "fault_delay_seconds"]}),
     ]
 
-    @admin.action(description="Clear faults (back to normal replies)")
+    @admin.action(description=_("Clear faults (back to normal replies)"))
     def clear_faults(self, request: HttpRequest, queryset: QuerySet[SandboxAccount]) -> None:
         updated = queryset.update(fault=Fault.NONE)
-        self.message_user(request, f"Faults cleared on {updated} account(s).")
+        self.message_user(
+            request,
+            ngettext("Faults cleared on %(n)s account.", "Faults cleared on %(n)s accounts.", updated)
+            % {"n": format_count(updated)},
+        )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(MoneyAdmin):
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -80,4 +90,6 @@ class SandboxOrderAdmin(ReadOnlyAdmin):
     list_filter = ["account__kind", "dlr_state", "outcome"]
     search_fields = ["external_id", "target", "link", "service_name"]
     list_select_related = ["account"]
+    rupiah_fields = ["cost", "refund"]
+    count_fields = ["quantity"]
     inlines = [SandboxRefillInline]

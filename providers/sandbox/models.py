@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def sandbox_kinds() -> list[tuple[str, str]]:
@@ -21,46 +22,55 @@ def sandbox_kinds() -> list[tuple[str, str]]:
 
 
 class Fault(models.TextChoices):
-    NONE = "none", "none"
-    TIMEOUT = "timeout", "timeout (sleep, do nothing, HTTP 504)"
-    HTML502 = "html502", "HTML 502 page"
-    INVALID_JSON = "invalid_json", "invalid JSON (after doing the action)"
-    EMPTY = "empty", "empty 200 body (after doing the action)"
-    WRONG_TYPES = "wrong_types", "valid JSON of the wrong shape (after doing the action)"
-    LOSE_REPLY = "lose_reply", "lose reply (do the action, then sleep)"
+    NONE = "none", _("none")
+    TIMEOUT = "timeout", _("timeout (sleep, do nothing, HTTP 504)")
+    HTML502 = "html502", _("HTML 502 page")
+    INVALID_JSON = "invalid_json", _("invalid JSON (after doing the action)")
+    EMPTY = "empty", _("empty 200 body (after doing the action)")
+    WRONG_TYPES = "wrong_types", _("valid JSON of the wrong shape (after doing the action)")
+    LOSE_REPLY = "lose_reply", _("lose reply (do the action, then sleep)")
 
 
 class FaultScope(models.TextChoices):
-    ALL = "all", "every action"
-    ORDER = "order", "placement actions only"
-    STATUS = "status", "status/refresh actions only"
+    ALL = "all", _("every action")
+    ORDER = "order", _("placement actions only")
+    STATUS = "status", _("status/refresh actions only")
 
 
 class SandboxAccount(models.Model):
-    kind = models.CharField(max_length=20, choices=sandbox_kinds)
-    name = models.CharField(max_length=100)
-    api_key = models.CharField(max_length=100, blank=True, db_index=True)
-    user_id = models.CharField(max_length=50, blank=True, help_text="Osimesa: signs with md5(user_id + api_key).")
-    username = models.CharField(max_length=100, blank=True, help_text="masking_http login.")
-    password = models.CharField(max_length=100, blank=True, help_text="masking_http login.")
-    balance = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    kind = models.CharField(_("protocol"), max_length=20, choices=sandbox_kinds)
+    name = models.CharField(_("name"), max_length=100)
+    api_key = models.CharField(_("API key"), max_length=100, blank=True, db_index=True)
+    user_id = models.CharField(
+        _("user id"), max_length=50, blank=True, help_text=_("Osimesa: signs with md5(user_id + api_key).")
+    )
+    username = models.CharField(_("username"), max_length=100, blank=True, help_text=_("masking_http login."))
+    password = models.CharField(_("password"), max_length=100, blank=True, help_text=_("masking_http login."))
+    balance = models.DecimalField(_("balance"), max_digits=16, decimal_places=2, default=Decimal("0"))
     callback_url = models.URLField(
-        max_length=500, blank=True, help_text="masking_http: the DLR URL registered with the provider."
+        _("callback URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("masking_http: the DLR URL registered with the provider."),
     )
-    otp_delay_seconds = models.IntegerField(default=20, help_text="Seconds until the OTP arrives; < 0 = never.")
-    smm_step_seconds = models.PositiveIntegerField(default=15)
-    prepaid_delay_seconds = models.PositiveIntegerField(default=10)
-    dlr_delay_seconds = models.PositiveIntegerField(default=5)
-    fault = models.CharField(max_length=20, choices=Fault.choices, default=Fault.NONE)
-    fault_scope = models.CharField(max_length=10, choices=FaultScope.choices, default=FaultScope.ALL)
-    fault_delay_seconds = models.PositiveIntegerField(default=30)
+    otp_delay_seconds = models.IntegerField(
+        _("OTP delay (seconds)"), default=20, help_text=_("Seconds until the OTP arrives; < 0 = never.")
+    )
+    smm_step_seconds = models.PositiveIntegerField(_("SMM step (seconds)"), default=15)
+    prepaid_delay_seconds = models.PositiveIntegerField(_("prepaid delay (seconds)"), default=10)
+    dlr_delay_seconds = models.PositiveIntegerField(_("delivery report delay (seconds)"), default=5)
+    fault = models.CharField(_("fault"), max_length=20, choices=Fault.choices, default=Fault.NONE)
+    fault_scope = models.CharField(_("fault scope"), max_length=10, choices=FaultScope.choices, default=FaultScope.ALL)
+    fault_delay_seconds = models.PositiveIntegerField(_("fault delay (seconds)"), default=30)
     catalogue_size = models.PositiveIntegerField(
-        default=0, help_text="Items in the generated catalogue; 0 = the kind's default size."
+        _("catalogue size"), default=0, help_text=_("Items in the generated catalogue; 0 = the kind's default size.")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["kind", "name"]
+        verbose_name = _("sandbox account")
+        verbose_name_plural = _("sandbox accounts")
         constraints = [
             models.CheckConstraint(condition=models.Q(balance__gte=0), name="sandbox_account_balance_gte_0"),
             models.UniqueConstraint(
@@ -82,58 +92,70 @@ class SandboxAccount(models.Model):
 
 
 class DlrState(models.TextChoices):
-    NONE = "none", "no callback"
-    PENDING = "pending", "pending"
-    SENDING = "sending", "sending"
-    SENT = "sent", "sent"
-    FAILED = "failed", "failed"
+    NONE = "none", _("no callback")
+    PENDING = "pending", _("pending")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
 
 
 class SandboxOrder(models.Model):
     """One accepted order / number / SMS / prepaid transaction of a sandbox account."""
 
-    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="orders")
-    external_id = models.CharField(max_length=40, blank=True, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    account = models.ForeignKey(
+        SandboxAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="orders"
+    )
+    external_id = models.CharField(_("upstream id"), max_length=40, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
-    service_id = models.CharField(max_length=64, blank=True)
-    service_name = models.CharField(max_length=200, blank=True)
-    category = models.CharField(max_length=100, blank=True, help_text="SMM category, prepaid product type.")
-    route = models.CharField(max_length=20, blank=True, help_text="RajaSMS route: reguler, masking, otp.")
-    operator = models.CharField(max_length=20, blank=True)
-    target = models.CharField(max_length=64, blank=True, help_text="OTP number, SMS/prepaid destination.")
-    link = models.CharField(max_length=500, blank=True)
-    quantity = models.PositiveIntegerField(default=1)
-    message = models.TextField(blank=True)
+    service_id = models.CharField(_("service id"), max_length=64, blank=True)
+    service_name = models.CharField(_("service name"), max_length=200, blank=True)
+    category = models.CharField(
+        _("category"), max_length=100, blank=True, help_text=_("SMM category, prepaid product type.")
+    )
+    route = models.CharField(
+        _("route"), max_length=20, blank=True, help_text=_("RajaSMS route: reguler, masking, otp.")
+    )
+    operator = models.CharField(_("operator"), max_length=20, blank=True)
+    target = models.CharField(
+        _("target"), max_length=64, blank=True, help_text=_("OTP number, SMS/prepaid destination.")
+    )
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    message = models.TextField(_("message"), blank=True)
 
-    cost = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    cost = models.DecimalField(_("cost"), max_digits=16, decimal_places=2, default=Decimal("0"))
     # What the vendor gives back once the order is final (at `final_at`); applied once (`refunded_at`).
-    refund = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
-    final_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund = models.DecimalField(_("refund"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    final_at = models.DateTimeField(_("final at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
     # Final vendor status decided at placement: SMM status, prepaid status, DLR code.
-    outcome = models.CharField(max_length=30, blank=True)
-    remains = models.PositiveIntegerField(default=0, help_text="SMM: remains once final.")
+    outcome = models.CharField(_("outcome"), max_length=30, blank=True)
+    remains = models.PositiveIntegerField(_("remains"), default=0, help_text=_("SMM: remains once final."))
     # Set by explicit actions (VirtuSIM set_status, SMM cancel); overrides the timed progression.
-    closed_status = models.CharField(max_length=30, blank=True)
-    voucher = models.CharField(max_length=64, blank=True)
+    closed_status = models.CharField(_("closed status"), max_length=30, blank=True)
+    voucher = models.CharField(_("voucher / serial"), max_length=64, blank=True)
 
     # VirtuSIM
-    ready_at = models.DateTimeField(null=True, blank=True)
-    otp_at = models.DateTimeField(null=True, blank=True, help_text="When the (latest) code arrives.")
-    resend_count = models.PositiveIntegerField(default=0)
-    previous_sms = models.TextField(blank=True, help_text="The code SMS shown until a resent one arrives.")
+    ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
+    otp_at = models.DateTimeField(_("code at"), null=True, blank=True, help_text=_("When the (latest) code arrives."))
+    resend_count = models.PositiveIntegerField(_("resends"), default=0)
+    previous_sms = models.TextField(
+        _("previous SMS"), blank=True, help_text=_("The code SMS shown until a resent one arrives.")
+    )
 
     # Delivery reports (RajaSMS, masking_http)
-    callback_url = models.CharField(max_length=500, blank=True)
-    dlr_at = models.DateTimeField(null=True, blank=True)
-    dlr_state = models.CharField(max_length=10, choices=DlrState.choices, default=DlrState.NONE)
-    dlr_sent_at = models.DateTimeField(null=True, blank=True)
-    dlr_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    dlr_error = models.CharField(max_length=300, blank=True)
+    callback_url = models.CharField(_("callback URL"), max_length=500, blank=True)
+    dlr_at = models.DateTimeField(_("delivery report due"), null=True, blank=True)
+    dlr_state = models.CharField(_("delivery report"), max_length=10, choices=DlrState.choices, default=DlrState.NONE)
+    dlr_sent_at = models.DateTimeField(_("delivery report sent"), null=True, blank=True)
+    dlr_http_status = models.PositiveSmallIntegerField(_("delivery report HTTP status"), null=True, blank=True)
+    dlr_error = models.CharField(_("delivery report error"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("sandbox order")
+        verbose_name_plural = _("sandbox orders")
         indexes = [models.Index(fields=["dlr_state", "dlr_at"], name="sandbox_ord_dlr_idx")]
 
     def __str__(self) -> str:
@@ -143,11 +165,13 @@ class SandboxOrder(models.Model):
 class SandboxRefill(models.Model):
     """An SMM v2 refill request; its status moves on with the account's `smm_step_seconds`."""
 
-    order = models.ForeignKey(SandboxOrder, on_delete=models.CASCADE, related_name="refills")
-    created_at = models.DateTimeField(default=timezone.now)
+    order = models.ForeignKey(SandboxOrder, verbose_name=_("order"), on_delete=models.CASCADE, related_name="refills")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("sandbox refill")
+        verbose_name_plural = _("sandbox refills")
 
     def __str__(self) -> str:
-        return f"refill {self.pk} of {self.order}"
+        return _("Refill %(id)s of %(order)s") % {"id": self.pk, "order": self.order}

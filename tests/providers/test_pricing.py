@@ -438,7 +438,7 @@ def test_admin_pages_list_prices_margins_and_victims(client, operator, smm_provi
     client.force_login(operator)
     prices_url = reverse("admin:providers_serviceprice_changelist")
     page = client.get(prices_url).content.decode()
-    assert "Item 1" in page and "-100.00" in page and "150.00" in page  # margins: 900-1000, 1150-1000
+    assert "Item 1" in page and "-Rp 100 " in page and "Rp 150 " in page  # margins: 900-1000, 1150-1000
     off = client.get(prices_url, {"on_sale__exact": "0"})
     assert off.status_code == 200 and len(off.context["cl"].result_list) == 3
     assert len(client.get(prices_url, {"margin": "loss"}).context["cl"].result_list) == 3
@@ -447,7 +447,7 @@ def test_admin_pages_list_prices_margins_and_victims(client, operator, smm_provi
     assert list(client.get(services_url, {"margin_guard": "yes"}).context["cl"].result_list) == [victim]
     assert [s.external_id for s in client.get(services_url, {"margin_guard": "no"}).context["cl"].result_list] == ["2"]
     change = client.get(reverse("admin:providers_service_change", args=[victim.pk])).content.decode()
-    assert "-100.00 (-10.0%)" in change
+    assert "-Rp 100 (-10,0%)" in change
     rules = client.get(reverse("admin:providers_markuprule_changelist"), {"scope": "service"})
     assert len(rules.context["cl"].result_list) == 1
     assert (
