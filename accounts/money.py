@@ -83,3 +83,9 @@ def format_count(value: int | None) -> str:
     if value is None:
         return "-"
     return number_format(int(value), force_grouping=True)
+
+
+def rupiah_heading(label: str) -> str:
+    """A money column's heading in a CSV: "Biaya (Rp)". The cells below stay plain numbers (orders.reports.csv),
+    so the currency is said once, in the heading."""
+    return f"{label} (Rp)"

@@ -62,9 +62,9 @@ def test_reseller_orders_csv_is_own_rows_only(client, two_resellers):
         "Status",
         "Target",
         "Quantity",
-        "Charge",
-        "Refunded",
-        "Net",
+        "Charge (Rp)",
+        "Refunded (Rp)",
+        "Net (Rp)",
     ]
     assert [int(r[0]) for r in rows[1:]] == [orders["budi_late"].pk, orders["budi_midnight"].pk]
     late = rows[1]
@@ -79,7 +79,7 @@ def test_reseller_ledger_csv_is_own_rows_only(client, two_resellers):
     budi, sari, orders = two_resellers["budi"], two_resellers["sari"], two_resellers["orders"]
     client.force_login(budi)
     rows = read_csv(client.get(reverse("ledger_csv"), RANGE))
-    assert rows[0] == ["ID", "Time (WIB)", "Kind", "Amount", "Balance after", "Order ID", "Reason"]
+    assert rows[0] == ["ID", "Time (WIB)", "Kind", "Amount (Rp)", "Balance after (Rp)", "Order ID", "Reason"]
     assert [(r[2], r[3], r[5]) for r in rows[1:]] == [
         ("charge", "-12000", str(orders["budi_late"].pk)),
         ("charge", "-12000", str(orders["budi_midnight"].pk)),
@@ -167,10 +167,10 @@ def test_operator_orders_csv_has_everyone_and_operator_columns(client, operator,
         "Status",
         "Target",
         "Quantity",
-        "Charge",
-        "Refunded",
-        "Net",
-        "Upstream cost",
+        "Charge (Rp)",
+        "Refunded (Rp)",
+        "Net (Rp)",
+        "Upstream cost (Rp)",
         "Upstream ID",
     ]
     ids = [int(r[0]) for r in rows[1:]]
@@ -182,7 +182,16 @@ def test_operator_orders_csv_has_everyone_and_operator_columns(client, operator,
 def test_operator_ledger_csv_has_everyone_with_the_reseller(client, operator, two_resellers):
     client.force_login(operator)
     rows = read_csv(client.get(reverse("admin:reports_ledger_csv"), RANGE))
-    assert rows[0] == ["ID", "Time (WIB)", "Reseller", "Kind", "Amount", "Balance after", "Order ID", "Reason"]
+    assert rows[0] == [
+        "ID",
+        "Time (WIB)",
+        "Reseller",
+        "Kind",
+        "Amount (Rp)",
+        "Balance after (Rp)",
+        "Order ID",
+        "Reason",
+    ]
     assert {r[2] for r in rows[1:]} == {"budi", "sari"}
     assert len(rows) == 1 + 5  # budi: 2 charges + refund; sari: charge + adjustment
 

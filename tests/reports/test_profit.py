@@ -90,7 +90,7 @@ def test_profit_csv(client, operator, dataset):
     response = client.get(reverse("admin:reports_profit_csv"), {"start": "2026-11-20", "end": "2026-11-21"})
     assert response.streaming and response["Content-Disposition"].endswith('profit_2026-11-20_2026-11-21.csv"')
     assert read_csv(response) == [
-        ["Day", "Provider", "Orders", "Revenue", "Upstream cost", "Margin"],
+        ["Day", "Provider", "Orders", "Revenue (Rp)", "Upstream cost (Rp)", "Margin (Rp)"],
         ["2026-11-20", "Pulsa", "1", "6000", "5500", "500"],
         ["2026-11-20", "SMM Pusat", "1", "12000", "10000", "2000"],
         ["2026-11-21", "Pulsa", "1", "0", "0", "0"],
