@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.money import format_rupiah
+from accounts.money import format_count, format_rupiah
 from orders.quotes import OTP_OPERATORS, in_cutoff
 from orders.selectors import clean_text, order_services, parse_id, sms_types_available
 from orders.sms import MAX_MESSAGE_CHARS
@@ -173,7 +173,7 @@ class SmmOrderForm(OrderForm):
 
     def summary(self) -> list[tuple[str, str]]:
         data = self.cleaned_data
-        quantity = f"{data['quantity']:,}".replace(",", ".")
+        quantity = format_count(data["quantity"])
         return [*super().summary(), (str(_("Link")), data["link"]), (str(_("Quantity")), quantity)]
 
 
