@@ -134,8 +134,9 @@ REFUSED = {"ProviderRejected", "ProviderNotSupported"}
 
 def order_notice(order: Order) -> str:
     """The message above a failed order, by how it failed. `Order.error` holds the sentence written when
-    it failed, in the language of whoever was working then and with the provider's own words in it."""
-    if order.status != Status.FAILED or not order.error:
+    it failed, in the language of whoever was working then and with the provider's own words in it; an
+    order the provider failed later has none."""
+    if order.status != Status.FAILED:
         return ""  # an order checked with the provider (`unknown`) has its own message on the page
     refunded = order.refunded > 0
     if order.raw_status in UNREACHABLE:

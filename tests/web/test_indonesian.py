@@ -229,6 +229,10 @@ def test_a_failed_order_says_why_in_indonesian_without_the_providers_words(clien
     html = client.get(reverse("order_detail", args=[failed.pk])).content.decode()
     assert "Provider menolak pesanan ini. Saldo Anda sudah dikembalikan." in html
     assert "Invalid target" not in html and "The provider" not in html
+    # Failed later by the provider (no message was written then): the page still says what happened.
+    Order.objects.filter(pk=failed.pk).update(error="", raw_status="failed")
+    html = client.get(reverse("order_detail", args=[failed.pk])).content.decode()
+    assert "Pesanan tidak berhasil. Saldo Anda sudah dikembalikan." in html
 
 
 def test_money_and_counts_on_the_order_pages(client, showcase):
