@@ -109,3 +109,9 @@ def format_rupiah_short(value: Decimal | int, places: int = 2) -> str:
         if scaled >= 1:  # judged after rounding: Rp 999.999 is "Rp 1 jt", not "Rp 1.000 rb"
             return f"{sign}Rp {_indonesian_number(scaled)} {suffix}"
     return format_rupiah(amount)
+
+
+def rupiah_heading(label: str) -> str:
+    """A money column's heading in a CSV: "Biaya (Rp)". The cells below stay plain numbers (orders.reports.csv),
+    so the currency is said once, in the heading."""
+    return f"{label} (Rp)"

@@ -6,11 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
+from django.utils.translation import gettext, gettext_noop, override
 
-from .models import LedgerEntry, LedgerKind, User, Wallet
+from .models import DepositMethod, DepositRequest, LedgerEntry, LedgerKind, User, Wallet
 from .money import ZERO
+
+INITIAL_DEPOSIT = gettext_noop("Initial deposit")  # accounts.services.reseller_create writes it
 
 _ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 _SUM = DecimalField(max_digits=20, decimal_places=2)
@@ -130,3 +134,38 @@ def ledger_violations() -> list[str]:
         if row["wallets"] > 1:
             problems.append(f"order {order}: entries in {row['wallets']} different wallets")
     return problems
+
+
+# --- what a reseller reads for a ledger entry -------------------------------------------------------
+def deposit_refs(user: User) -> dict[int, tuple[int, str]]:
+    """ledger entry id -> (deposit request id, method) of the reseller's approved deposit requests."""
+    rows = DepositRequest.objects.filter(user=user, ledger_entry__isnull=False)
+    return {entry: (pk, method) for entry, pk, method in rows.values_list("ledger_entry_id", "pk", "method")}
+
+
+def _initial_deposit_texts() -> set[str]:
+    texts = {INITIAL_DEPOSIT}
+    for code, _name in settings.LANGUAGES:
+        with override(code):
+            texts.add(gettext(INITIAL_DEPOSIT))
+    return texts
+
+
+def ledger_reason(
+    kind: str, order_id: int | None, reason: str, entry_id: int, deposits: dict[int, tuple[int, str]]
+) -> str:
+    """An entry's description in the reader's language. The stored reason was written in the language of
+    whoever caused the entry (the worker, an operator, the reseller on another day); the entries the
+    panel writes itself are labelled again by kind. An operator's own words (adjustments) stay as written."""
+    if kind == LedgerKind.CHARGE and order_id is not None:
+        return gettext("Order #%(id)s") % {"id": order_id}
+    if kind == LedgerKind.REFUND and order_id is not None:
+        return gettext("Refund for order #%(id)s") % {"id": order_id}
+    if kind == LedgerKind.DEPOSIT:
+        if entry_id in deposits:
+            pk, method = deposits[entry_id]
+            label = DepositMethod(method).label if method in DepositMethod.values else method
+            return gettext("Deposit #%(id)s (%(method)s)") % {"id": pk, "method": label}
+        if reason in _initial_deposit_texts():
+            return gettext(INITIAL_DEPOSIT)
+    return reason

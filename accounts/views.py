@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import DepositForm, LoginForm
 from accounts.models import ApiKey, DepositRequest, DepositStatus
-from accounts.selectors import balance_of, ledger_for
+from accounts.selectors import balance_of, deposit_refs, ledger_for, ledger_reason
 from accounts.services import LedgerError, apikey_rotate, deposit_request_create
 from common.views import cursor, month_range, optional_url, reseller_required
 
@@ -54,6 +54,9 @@ def balance(request: HttpRequest) -> HttpResponse:
         rows = rows[:size]
         older = rows[-1].pk if more else None
         newer = rows[0].pk if before is not None and rows else None
+    deposits = deposit_refs(request.user)
+    for entry in rows:  # in the reader's language, whoever wrote the entry
+        entry.description = ledger_reason(entry.kind, entry.order_id, entry.reason, entry.pk, deposits)
     start, end = month_range()
     pending = list(DepositRequest.objects.filter(user=request.user, status=DepositStatus.PENDING).order_by("-id")[:5])
     return render(

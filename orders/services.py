@@ -225,25 +225,32 @@ def order_action(user: User, order: Order, action: str) -> ActionOutcome:
             refill = adapter.refill(order.external_id)
             Order.objects.filter(pk=order.pk).update(refill_id=refill.refill_id[:100])
             order.refill_id = refill.refill_id
-            # the provider's refill id stays with operators
-            _note(order, EventCode.RESELLER_REQUEST, _("Refill requested."), user)
+            # the provider's refill id stays with operators; the reason is the action's name, labelled in the
+            # language of whoever reads the history (orders.labels), not in the requester's
+            _note(order, EventCode.RESELLER_REQUEST, action, user)
             return ActionOutcome(True, _("Refill requested."))
         result = {"cancel": adapter.cancel, "resend": adapter.resend, "done": adapter.done}[action](order.external_id)
     except ProviderNotSupported as exc:
         raise OrderActionError(_("This action is not available for this order now.")) from exc
     except ProviderRejected as exc:
-        raise OrderActionError(_("The provider refused: %(reason)s") % {"reason": exc.message[:150]}) from exc
+        # The provider's own words ("Gagal Resend", "Order can not be canceled") stay in the log: they are in
+        # its language, not the reseller's.
+        logger.info("order %s: %s refused by the provider: %s", order.pk, action, exc.message[:150])
+        raise OrderActionError(_("The provider refused this request.")) from exc
     except ProviderError as exc:
         raise OrderActionError(_("The provider did not answer; try again in a moment.")) from exc
     if not result.ok:
-        raise OrderActionError(_("The provider refused: %(reason)s") % {"reason": result.message or "-"})
+        logger.info("order %s: %s refused by the provider: %s", order.pk, action, result.message[:150])
+        raise OrderActionError(_("The provider refused this request."))
     if order.kind == ProductKind.OTP and action == "cancel":
         order_transition(order, to=Status.CANCELED, code=EventCode.RESELLER_CANCEL, actor=user)
         return ActionOutcome(True, _("Order canceled; the charge has been refunded."))
     if action == "done":
         order_transition(order, to=Status.COMPLETED, code=EventCode.RESELLER_DONE, actor=user)
         return ActionOutcome(True, _("Order finished."))
-    _note(order, EventCode.RESELLER_REQUEST, _("%(action)s requested.") % {"action": action}, user)
+    _note(order, EventCode.RESELLER_REQUEST, action, user)
+    if action == "resend":
+        return ActionOutcome(True, _("A new SMS has been requested."))
     return ActionOutcome(True, _("Request sent to the provider."))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -186,7 +186,9 @@ for _proxy in TRUSTED_PROXIES:
 
 # --- I18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
-LANGUAGES = [("id", _("Indonesian")), ("en", _("English"))]
+# gettext_noop, as in Django's global settings: get_available_languages translates the names itself (a lazy
+# name would be translated twice, and the Indonesian name looked up again as a msgid).
+LANGUAGES = [("id", gettext_noop("Indonesian")), ("en", gettext_noop("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Indonesian first (panel.middleware.LanguageMiddleware): the browser's Accept-Language is not consulted; the
 # language switch's choice is kept in this cookie for a year.

@@ -27,6 +27,8 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from accounts.models import LedgerEntry, LedgerKind, User, Wallet
+from accounts.money import rupiah_heading
+from accounts.selectors import deposit_refs, ledger_reason
 from orders.models import Order, OrderKind, OrderStatus
 from orders.reports.csv import escape_text, money_cell, wib_stamper
 from orders.reports.periods import JAKARTA, DateRange
@@ -55,10 +57,10 @@ def order_header(*, operator: bool) -> list[str]:
             _("Status"),
             _("Target"),
             _("Quantity"),
-            _("Charge (Rp)"),
-            _("Refunded (Rp)"),
-            _("Net (Rp)"),
-            _("Upstream cost (Rp)"),
+            rupiah_heading(_("Charge")),
+            rupiah_heading(_("Refunded")),
+            rupiah_heading(_("Net")),
+            rupiah_heading(_("Upstream cost")),
             _("Upstream ID"),
         ]
     return [
@@ -69,9 +71,9 @@ def order_header(*, operator: bool) -> list[str]:
         _("Status"),
         _("Target"),
         _("Quantity"),
-        _("Charge (Rp)"),
-        _("Refunded (Rp)"),
-        _("Net (Rp)"),
+        rupiah_heading(_("Charge")),
+        rupiah_heading(_("Refunded")),
+        rupiah_heading(_("Net")),
     ]
 
 
@@ -151,8 +153,8 @@ def ledger_header(*, operator: bool) -> list[str]:
         _("ID"),
         _("Time (WIB)"),
         _("Kind"),
-        _("Amount (Rp)"),
-        _("Balance after (Rp)"),
+        rupiah_heading(_("Amount")),
+        rupiah_heading(_("Balance after")),
         _("Order ID"),
         _("Reason"),
     ]
@@ -175,6 +177,7 @@ def ledger_rows(period: DateRange, *, user: User | None = None) -> Iterator[tupl
             .values_list("id", "created_at", "kind", "amount", "balance_after", "order_id", "reason")
             .iterator(chunk_size=CHUNK_SIZE)
         )
+        deposits = deposit_refs(user)
         for pk, created, kind, amount, after, order_id, reason in rows:
             yield (
                 pk,
@@ -183,7 +186,7 @@ def ledger_rows(period: DateRange, *, user: User | None = None) -> Iterator[tupl
                 money(amount),
                 money(after),
                 order_id if order_id is not None else "",
-                esc(reason),
+                esc(ledger_reason(kind, order_id, reason, pk, deposits)),  # in the reseller's language
             )
         return
     rows = (
@@ -322,7 +325,14 @@ def profit_report(period: DateRange) -> ProfitReport:
 
 
 def profit_header() -> list[str]:
-    return [_("Day"), _("Provider"), _("Orders"), _("Revenue (Rp)"), _("Upstream cost (Rp)"), _("Margin (Rp)")]
+    return [
+        _("Day"),
+        _("Provider"),
+        _("Orders"),
+        rupiah_heading(_("Revenue")),
+        rupiah_heading(_("Upstream cost")),
+        rupiah_heading(_("Margin")),
+    ]
 
 
 def profit_rows(period: DateRange) -> Iterator[tuple]:

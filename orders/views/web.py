@@ -25,12 +25,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.money import format_rupiah
+from accounts.money import format_count, format_rupiah
 from accounts.selectors import balance_of
 from common.views import cursor, month_range, optional_url, reseller_required
 from orders.catalogue_labels import grouped
 from orders.forms import OPERATOR_LABELS, ORDER_FORMS, OrderFilterForm, OrderForm
-from orders.models import EventCode, Order, OrderEvent, OrderKind, OrderStatus
+from orders.labels import DELIVERY_LABELS, delivery_note, event_label, order_notice
+from orders.models import EventCode, Order, OrderKind, OrderStatus
 from orders.placement import order_place
 from orders.quotes import OrderInvalid, Quote, in_cutoff, order_quote, user_tier
 from orders.refresh import orders_refresh
@@ -172,11 +173,10 @@ def _service_info(service: Service, user: User) -> str:
         parts.append(_("Not for sale right now"))
     if service.kind == ProductKind.SMM:
         parts.append(
-            _("min %(min)s, max %(max)s")
-            % {"min": f"{service.min_qty:,}".replace(",", "."), "max": f"{service.max_qty:,}".replace(",", ".")}
+            _("min %(min)s, max %(max)s") % {"min": format_count(service.min_qty), "max": format_count(service.max_qty)}
         )
     if service.kind == ProductKind.OTP and service.stock is not None:
-        parts.append(_("stock %(n)s") % {"n": f"{service.stock:,}".replace(",", ".")})
+        parts.append(_("stock %(n)s") % {"n": format_count(service.stock)})
     if not service.in_stock:
         parts.append(_("out of stock"))
     if service.cutoff_start and service.cutoff_end and service.cutoff_start != service.cutoff_end:
@@ -244,7 +244,7 @@ def _confirm(request: HttpRequest, kind: ProductKind, form: OrderForm, quote: Qu
     lines = form.summary()
     if kind == ProductKind.SMS:
         lines += [
-            (_("Recipients"), f"{len(quote.recipients):,}".replace(",", ".")),
+            (_("Recipients"), format_count(len(quote.recipients))),
             (_("SMS per recipient"), f"{quote.segments} ({quote.encoding})"),
         ]
     return render(
@@ -299,7 +299,7 @@ def order_place_view(request: HttpRequest, kind: str) -> HttpResponse:
     cache.set(claim, order.pk, timeout=600)
     request.session[PLACED_KEY] = dict(list({**placed, token: order.pk}.items())[-MAX_TOKENS:])
     if order.status == OrderStatus.FAILED:
-        messages.warning(request, order.error or _("The order failed. Your balance has been refunded."))
+        messages.warning(request, order_notice(order) or _("The order failed. Your balance has been refunded."))
     elif order.status == OrderStatus.UNKNOWN:
         pass  # no green "charged" banner: the order page's one warning says it is being checked
     elif order.status == OrderStatus.SUBMITTING:
@@ -421,39 +421,6 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- one order ------------------------------------------------------------------------------------
-DELIVERY_LABELS = {
-    "queued": gettext_lazy("queued"),
-    "sent": gettext_lazy("sent"),
-    "delivered": gettext_lazy("delivered"),
-    "failed": gettext_lazy("failed"),
-    "rejected": gettext_lazy("rejected"),
-}
-# What a reseller reads for each kind of history entry; the other codes (refreshes, reconciliation, notes)
-# are the operators' and show only the status change.
-EVENT_LABELS = {
-    EventCode.PLACED: gettext_lazy("Order placed"),
-    EventCode.ACCEPTED: gettext_lazy("Accepted by the provider"),
-    EventCode.REFUSED: gettext_lazy("Refused by the provider"),
-    EventCode.OUTCOME_UNKNOWN: gettext_lazy("Waiting for the provider's confirmation"),
-    EventCode.OTP_EXPIRED: gettext_lazy("The OTP window is over"),
-    EventCode.ROUTE_SWITCHED: gettext_lazy("Sent through another route"),
-    EventCode.RESOLVED: gettext_lazy("Checked by an operator"),
-    EventCode.RESELLER_CANCEL: gettext_lazy("Canceled by you"),
-    EventCode.RESELLER_DONE: gettext_lazy("Marked done by you"),
-}
-
-
-def event_label(event: OrderEvent, order: Order) -> str:
-    """What the reseller may read about one history entry (internal detail stays internal)."""
-    if event.code in EVENT_LABELS:
-        return str(EVENT_LABELS[event.code])
-    if event.code == EventCode.RESELLER_REQUEST and event.actor_id == order.user_id:
-        return event.reason  # the reseller's own request, written for them (e.g. "Refill requested.")
-    if event.code == EventCode.DELIVERY:
-        return _("%(count)s delivered") % {"count": event.reason}  # "3/5": delivered of all recipients
-    return ""
-
-
 def _live_context(request: HttpRequest, order: Order) -> dict[str, Any]:
     with_product_names([order])
     try:
@@ -470,6 +437,7 @@ def _live_context(request: HttpRequest, order: Order) -> dict[str, Any]:
     recipients = order_recipients(order)
     for recipient in recipients.shown:
         recipient.state_label = DELIVERY_LABELS.get(recipient.state, recipient.state)
+        recipient.note = delivery_note(recipient, order.provider.kind)
     delivered = None
     if order.kind == ProductKind.SMM and order.remains is not None:
         delivered = max(order.quantity - order.remains, 0)
@@ -479,6 +447,7 @@ def _live_context(request: HttpRequest, order: Order) -> dict[str, Any]:
         "events": events,
         "recipients": recipients,
         "recipient_states": [(st, DELIVERY_LABELS.get(st, st), n) for st, n in recipients.by_state.items()],
+        "notice": order_notice(order),
         "delivered": delivered,
         "poll_seconds": POLL_SECONDS,
     }

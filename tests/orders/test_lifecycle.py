@@ -169,11 +169,12 @@ def test_actions_are_checked_against_the_owner(shop, upstream, buyer, make_resel
     assert upstream.count("cancel") == 0
 
 
-def test_refused_action_shows_the_vendor_reason(shop, upstream, buyer):
+def test_refused_action_is_said_without_the_vendors_words(shop, upstream, buyer):
     order = place_otp(shop, buyer)
     upstream.action_error = ProviderRejected("Gagal Cancel")
-    with pytest.raises(OrderActionError, match="Gagal Cancel"):
+    with pytest.raises(OrderActionError) as refused:
         order_action(buyer, order, "cancel")
+    assert "Gagal Cancel" not in str(refused.value)  # the vendor's language, not the reseller's: logged only
     order.refresh_from_db()
     assert order.status == "pending" and order.refunded == 0
 

@@ -125,7 +125,9 @@ def test_refused_upstream_is_refunded_and_said(client, rich, web_shop, upstream)
     order = Order.objects.get()
     assert order.status == Status.FAILED and order.refunded == order.charge
     page = client.get(response["Location"]).content.decode()
-    assert "Saldo tidak cukup" in page
+    # Said in the reseller's language; the provider's reason (here its own balance) is not theirs to read.
+    assert "Provider menolak pesanan ini. Saldo Anda sudah dikembalikan." in page
+    assert "Saldo tidak cukup" not in page
 
 
 def test_change_returns_to_the_filled_form(client, rich, web_shop):
