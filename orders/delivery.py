@@ -12,10 +12,11 @@ from django.utils import timezone
 from orders.forwarding import delivery_forward
 from orders.models import CallbackEvent, Order, OrderRecipient
 from orders.services import sms_settle
+from providers.adapters import ADAPTERS
 from providers.adapters.errors import ProviderError
 from providers.adapters.types import Capability, DeliveryReport, DeliveryState, ProductKind, Status
 from providers.models import Provider
-from providers.services import provider_adapter
+from providers.services import provider_adapter, provider_record_error
 
 logger = logging.getLogger(__name__)
 _STATE_RANK = {DeliveryState.QUEUED: 0, DeliveryState.SENT: 1}  # final states rank 2
@@ -49,7 +50,31 @@ def _apply(provider_id: int, reports: Sequence[DeliveryReport]) -> tuple[set[int
     OrderRecipient.objects.bulk_update(changed, ["state", "code", "text"], batch_size=500)
     if changed:
         delivery_forward([row.pk for row in changed])
+        _account_trouble(provider_id, changed)
     return {row.order_id for row in changed}, {row.external_id for row in recipients}
+
+
+def _account_trouble(provider_id: int, changed: Sequence[OrderRecipient]) -> None:
+    """The gateway said the provider's own account cannot pay (`ProviderAdapter.account_codes`: masking 50
+    Saldo Habis, 51 Periode Habis). Those SMS were not sent and are refunded like any refusal when their
+    order settles; but every further send fails the same way until an operator tops the account up, so
+    say it loudly: an error in the log and on the provider's row. Only rows that just changed count, so a
+    report heard twice (callback and poll) is told once."""
+    refused = [row for row in changed if row.state == DeliveryState.REJECTED]
+    provider = Provider.objects.filter(pk=provider_id).first() if refused else None
+    adapter = ADAPTERS.get(provider.kind) if provider else None
+    if provider is None or adapter is None:
+        return
+    hit = [row for row in refused if row.code in adapter.account_codes]
+    if hit:
+        what = "; ".join(adapter.account_codes[code] for code in sorted({row.code for row in hit}))
+        orders = sorted({row.order_id for row in hit})
+        message = (
+            f"{what} ({len(hit)} SMS not sent, refunded to the resellers;"
+            f" orders {', '.join(f'#{pk}' for pk in orders[:5])}{' ...' if len(orders) > 5 else ''})"
+        )
+        logger.error("provider %s: %s", provider, message)
+        provider_record_error(provider, message)
 
 
 def _settle(order_ids: set[int]) -> int:

@@ -166,6 +166,13 @@ def provider_fetch_balance(provider: Provider) -> ProviderBalance:
     return balance
 
 
+def provider_record_error(provider: Provider, message: str) -> None:
+    """Show an upstream problem on the provider's row (`last_error`: the admin's provider list and the
+    upstream-balances page); the next successful balance check clears it."""
+    Provider.objects.filter(pk=provider.pk).update(last_error=message[:500])
+    provider.last_error = message[:500]
+
+
 def provider_test_connection(provider: Provider) -> str:
     """One harmless authenticated call: balance where the protocol has it, else the catalogue."""
     adapter = provider_adapter(provider)

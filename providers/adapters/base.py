@@ -72,6 +72,10 @@ class ProviderAdapter:
     status_map: ClassVar[Mapping[str, Status]] = {}
     # Statuses a vendor may send that are not in the table are treated as still running.
     fallback_status: ClassVar[Status] = Status.PROCESSING
+    # SMS delivery codes meaning the provider's own account at the vendor cannot pay (balance ran out,
+    # validity expired), with what an operator should read. Such SMS were not sent and are refunded like a
+    # refusal, but every further send fails the same way until the account is topped up (orders.delivery).
+    account_codes: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, config: ProviderConfig, session: requests.Session | None = None) -> None:
         self.config = config

@@ -45,14 +45,27 @@ REPORT_ID = re.compile(r"\d+")
 REPORT_CODE = re.compile(r"(\d+)\b\s*(.*)", re.DOTALL)
 AMOUNT = re.compile(r"\d[\d.,]*")
 
-# report.php replies and DLR `error_code`s.
+# DLR `error_code`s (provider-docs 003, "Callable API DLR"). None of the three failures costs the vendor's
+# balance: 52 says so ("tidak memotong saldo"); 50 and 51 mean the account had no usable balance, so the SMS
+# was never sent. All three are REJECTED (not charged upstream: the reseller's share is refunded).
 DELIVERY_STATES: Mapping[str, DeliveryState] = {
     "22": DeliveryState.DELIVERED,
     "20": DeliveryState.SENT,  # pending: handset off for now
-    "50": DeliveryState.FAILED,  # no balance
-    "51": DeliveryState.FAILED,  # period expired
-    "52": DeliveryState.REJECTED,  # No Charge: bad number, not charged upstream
+    "50": DeliveryState.REJECTED,  # Insufficient Credit Balance (Saldo Habis)
+    "51": DeliveryState.REJECTED,  # Expiration Periode (Periode Habis)
+    "52": DeliveryState.REJECTED,  # No Charge: bad number format, balance not cut
 }
+SALDO_HABIS, PERIODE_HABIS, NO_CHARGE = "50", "51", "52"
+# report.php answers 50 for all three, with the reason as text ("50 No Charge"). Each reason becomes the DLR
+# code that names it, so a poll and a callback about one SMS record the same code. The DLR's English texts
+# are accepted too.
+REPORT_50_REASONS: tuple[tuple[str, str], ...] = (
+    ("no charge", NO_CHARGE),
+    ("periode habis", PERIODE_HABIS),
+    ("expiration period", PERIODE_HABIS),  # also "Expiration Periode"
+    ("saldo habis", SALDO_HABIS),
+    ("insufficient credit", SALDO_HABIS),
+)
 
 
 def parse_amount(text: str) -> Decimal | None:
@@ -78,6 +91,10 @@ class MaskingHttpAdapter(ProviderAdapter):
     capabilities = frozenset({Capability.BALANCE, Capability.CALLBACKS, Capability.REPORT_POLL})
     # SMS orders take their state from per-recipient reports (DELIVERY_STATES), not an order status.
     status_map: Mapping[str, Status] = {}
+    account_codes: Mapping[str, str] = {
+        SALDO_HABIS: "Saldo Habis: the account's balance at the masking gateway ran out; top it up",
+        PERIODE_HABIS: "Periode Habis: the balance at the masking gateway expired; top up to renew it",
+    }
 
     def _url(self, script: str) -> str:
         return f"{self.config.base_url.rstrip('/')}/{script}"
@@ -158,9 +175,21 @@ class MaskingHttpAdapter(ProviderAdapter):
         if match is None or state is None:
             logger.warning("%s: report %s: unexpected reply %r", self.label, report_id, body[:100])
             return None
-        return DeliveryReport(
-            external_id=report_id, number="", state=state, code=match.group(1), text=match.group(2).strip()
-        )
+        code, text = match.group(1), match.group(2).strip(" \t\r\n-:|,;")
+        if code == "50":
+            code, state = self._reason_of_50(report_id, text)
+        return DeliveryReport(external_id=report_id, number="", state=state, code=code, text=text)
+
+    def _reason_of_50(self, report_id: str, text: str) -> tuple[str, DeliveryState]:
+        """report.php's 50 by its reason: the DLR code naming it (not charged upstream). A reason the document
+        does not list is not refunded blindly: FAILED (charged) with code 50 kept, and a warning, so an
+        operator can check it against reports_post.php; a DLR with its real code still corrects it."""
+        reason = " ".join(text.lower().split())
+        for needle, code in REPORT_50_REASONS:
+            if needle in reason:
+                return code, DELIVERY_STATES[code]
+        logger.warning("%s: report %s: 50 with an unknown reason %r; kept as failed", self.label, report_id, text)
+        return "50", DeliveryState.FAILED
 
     def download_report(self, start: date, end: date) -> str:
         """reports_post.php for a date range (d-m-Y): the vendor's report file as text."""

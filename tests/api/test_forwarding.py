@@ -271,6 +271,11 @@ def test_the_receiver_sees_its_own_host_name(api, api_user, catalogue, upstream,
         ("failed", "rajasms", "6", (6, "Saldo Minus/Expired")),
         ("failed", "masking_http", "50", (4, "Delivered Error")),
         ("rejected", "rajasms", "60", (7, "Reject")),
+        # masking HTTP's not-charged failures, refunded to the reseller: 7 as docs/api.md promises for a
+        # refused packet; never 6 Saldo Minus/Expired, which would speak of the reseller's own balance
+        ("rejected", "masking_http", "50", (7, "Reject")),
+        ("rejected", "masking_http", "51", (7, "Reject")),
+        ("rejected", "masking_http", "52", (7, "Reject")),
     ],
 )
 def test_delivery_status_codes(state, kind, code, expected):

@@ -311,25 +311,67 @@ def test_rajasms_report_that_beats_the_send_reply_is_not_lost(shop, buyer, monke
     settle_check(buyer, order)
 
 
-def test_masking_first_route_dlr_callbacks_refund_the_no_charge_share(shop, buyer):
+def test_masking_first_route_dlr_callbacks_refund_what_the_vendor_did_not_charge(shop, buyer):
     Service.objects.filter(provider=shop.providers["masking_http"], external_id="masking").update(route_priority=1)
     Service.objects.filter(provider=shop.providers["rajasms"], external_id="masking").update(route_priority=50)
-    order = order_place(buyer, **shop.sms_request("masking", "081234567890", "081234567895", "081234567894"))
+    numbers = ("081234567890", "081234567895", "081234567894", "081234567896")
+    order = order_place(buyer, **shop.sms_request("masking", *numbers))
     assert order.provider.kind == "masking_http" and order.status == "processing"
     assert set(order.recipients.values_list("state", flat=True)) == {"queued"}
 
     shop.pass_time(LONG_DLR + 1, "masking_http")
-    assert deliver_due_reports(shop.accounts["masking_http"]) == 3
+    assert deliver_due_reports(shop.accounts["masking_http"]) == 4
     order.refresh_from_db()
-    states = dict(order.recipients.values_list("number", "state"))
-    assert states == {"6281234567890": "delivered", "6281234567895": "rejected", "6281234567894": "failed"}
-    assert order.status == "partial" and order.refunded == order.unit_price * order.segments
+    states = {n: (s, c) for n, s, c in order.recipients.values_list("number", "state", "code")}
+    assert states == {
+        "6281234567890": ("delivered", "22"),
+        "6281234567895": ("rejected", "52"),  # No Charge
+        "6281234567894": ("rejected", "50"),  # Saldo Habis
+        "6281234567896": ("rejected", "51"),  # Periode Habis
+    }
+    share = floor_money(order.unit_price * order.segments)
+    assert order.status == "partial" and order.refunded == 3 * share
+    assert balance_of(buyer) == START - order.charge + 3 * share
+    settle_check(buyer, order)
+    shop.providers["masking_http"].refresh_from_db()
+    assert "Habis" in shop.providers["masking_http"].last_error  # the operator's sign to top up
+
+
+def test_masking_failures_heard_by_poll_and_then_by_dlr_refund_once(shop, buyer):
+    """report.php says `50 <reason>` and settles the order; the DLRs for the same SMS arrive afterwards (and
+    once more, as a gateway retrying): nothing is paid twice. Both paths, real HTTP, through the sandbox."""
+    Service.objects.filter(provider=shop.providers["masking_http"], external_id="masking").update(route_priority=1)
+    Service.objects.filter(provider=shop.providers["rajasms"], external_id="masking").update(route_priority=50)
+    numbers = ("081234567890", "081234567895", "081234567894", "081234567896")
+    order = order_place(buyer, **shop.sms_request("masking", *numbers))
+    assert order.provider.kind == "masking_http"
+    account = shop.accounts["masking_http"]
+    held = SandboxOrder.objects.filter(account=account)
+    held.update(dlr_state=DlrState.NONE)  # the DLRs wait until after the poll (a report.php call sweeps them out)
+    shop.pass_time(LONG_DLR + 1, "masking_http")
+    age_orders(LONG_DLR + 1, pk=order.pk)
+    assert reports_poll() == 1  # settled by polling, before any DLR is sent
+    order.refresh_from_db()
+    share = floor_money(order.unit_price * order.segments)
+    assert (order.status, order.refunded) == ("partial", 3 * share)
+    assert sorted(order.recipients.values_list("code", flat=True)) == ["22", "50", "51", "52"]
+
+    held.update(dlr_state=DlrState.PENDING)
+    assert deliver_due_reports(account) == 4  # the DLRs for the same four SMS
+    held.update(dlr_state=DlrState.PENDING)
+    assert deliver_due_reports(account) == 4  # and again
+    callbacks_apply()
+    assert reports_poll() == 0
+    order.refresh_from_db()
+    assert order.refunded == 3 * share
+    assert LedgerEntry.objects.filter(order_id=order.pk, kind="refund").count() == 1
+    assert balance_of(buyer) == START - order.charge + 3 * share
     settle_check(buyer, order)
 
 
 def test_masking_without_callbacks_settles_by_report_polling(shop, buyer):
     SandboxAccount.objects.filter(pk=shop.accounts["masking_http"].pk).update(callback_url="")  # DLRs never come
-    order = order_place(buyer, **shop.sms_request("masking", "081234567890", "081234567895"))
+    order = order_place(buyer, **shop.sms_request("masking", "081234567890", "081234567895", "081234567896"))
     assert order.provider.kind == "masking_http"
     assert all(o.dlr_state == DlrState.NONE for o in shop.sandbox_orders("masking_http"))
     assert reports_poll() == 0  # too young to poll
@@ -344,6 +386,6 @@ def test_masking_without_callbacks_settles_by_report_polling(shop, buyer):
     assert reports_poll() == 1
     order.refresh_from_db()
     states = dict(order.recipients.values_list("number", "state"))
-    assert states == {"6281234567890": "delivered", "6281234567895": "rejected"}
-    assert order.status == "partial" and order.refunded == order.unit_price * order.segments
+    assert states == {"6281234567890": "delivered", "6281234567895": "rejected", "6281234567896": "rejected"}
+    assert order.status == "partial" and order.refunded == 2 * order.unit_price * order.segments
     settle_check(buyer, order)

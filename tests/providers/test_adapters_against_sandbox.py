@@ -679,26 +679,30 @@ def test_masking_send_get_and_post_and_report_poll(make_account, connect):
     account = make_account("masking_http", dlr_delay_seconds=30)
     get_adapter_ = connect(account)
     post_adapter = connect(account, options={"method": "post"})
-    by_get = get_adapter_.place_order(sms_request("6281234567890", "6281234567894"))
+    by_get = get_adapter_.place_order(sms_request("6281234567890", "6281234567894", "6281234567896"))
     by_post = post_adapter.place_order(sms_request("6281234567895"))
-    assert [c.method + " " + c.action for c in session_of(get_adapter_).calls] == ["GET send.php"] * 2
+    assert [c.method + " " + c.action for c in session_of(get_adapter_).calls] == ["GET send.php"] * 3
     assert [c.method + " " + c.action for c in session_of(post_adapter).calls] == ["POST send_post.php"]
-    delivered_id, failed_id = (r.external_id for r in by_get.recipients)
+    delivered_id, saldo_id, periode_id = (r.external_id for r in by_get.recipients)
     no_charge_id = by_post.external_id
-    assert all(x.isdigit() for x in (delivered_id, failed_id, no_charge_id))
+    assert all(x.isdigit() for x in (delivered_id, saldo_id, periode_id, no_charge_id))
     assert by_get.external_id == delivered_id and by_get.status is Status.PROCESSING
-    assert [r.state for r in by_get.recipients] == [DeliveryState.QUEUED, DeliveryState.QUEUED]
-    assert get_adapter_.fetch_balance().amount == START_BALANCE - 3 * 350
+    assert [r.state for r in by_get.recipients] == [DeliveryState.QUEUED] * 3
+    assert get_adapter_.fetch_balance().amount == START_BALANCE - 4 * 350
 
-    ids = [delivered_id, failed_id, no_charge_id]
+    ids = [delivered_id, saldo_id, periode_id, no_charge_id]
     before = get_adapter_.fetch_reports(ids)
     assert [(r.external_id, r.state, r.code) for r in before] == [(i, DeliveryState.SENT, "20") for i in ids]
     rewind(30, account=account)
-    after = {r.external_id: r for r in get_adapter_.fetch_reports(ids)}
-    assert (after[delivered_id].state, after[delivered_id].code) == (DeliveryState.DELIVERED, "22")
-    assert (after[failed_id].state, after[failed_id].code) == (DeliveryState.FAILED, "50")
-    assert (after[no_charge_id].state, after[no_charge_id].code) == (DeliveryState.REJECTED, "52")
-    assert get_adapter_.fetch_balance().amount == START_BALANCE - 2 * 350  # No Charge came back
+    after = {r.external_id: (r.state, r.code, r.text) for r in get_adapter_.fetch_reports(ids)}
+    assert after == {
+        delivered_id: (DeliveryState.DELIVERED, "22", ""),
+        # report.php says 50 for all three; the reason picks the DLR code, and none was charged
+        saldo_id: (DeliveryState.REJECTED, "50", "Saldo Habis"),
+        periode_id: (DeliveryState.REJECTED, "51", "Periode Habis"),
+        no_charge_id: (DeliveryState.REJECTED, "52", "No Charge"),
+    }
+    assert get_adapter_.fetch_balance().amount == START_BALANCE - 350  # the three failures came back
     assert get_adapter_.fetch_reports(["1"]) == []  # "Data tidak ditemukan" is skipped, not fatal
 
 

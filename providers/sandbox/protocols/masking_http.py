@@ -1,5 +1,20 @@
 """SMS masking over plain HTTP (provider-docs 003): send.php, send_post.php, report.php,
-balance.php, reports_post.php, inbox.php. Replies are plain text, as the vendor's PHP prints them."""
+balance.php, reports_post.php, inbox.php. Replies are plain text, as the vendor's PHP prints them.
+
+Outcomes by the destination number's last digit (`masking_outcome`), reached `dlr_delay_seconds`
+after the send; until then `report.php` says `20` (pending) and no DLR is sent:
+
+| last digit | DLR `error_code` / `error_message`  | `report.php`       | balance cut? |
+|------------|-------------------------------------|--------------------|--------------|
+| 4          | 50 Insufficient Credit Balance      | `50 Saldo Habis`   | no (refunded at the DLR time) |
+| 6          | 51 Expiration Period                | `50 Periode Habis` | no (refunded at the DLR time) |
+| 5          | 52 No Charge                        | `50 No Charge`     | no (refunded at the DLR time) |
+| other      | 22 Delivered                        | `22`               | yes |
+
+report.php answers 50 for all three failures, with the reason after the code (the document's
+"Response code ini akan memiliki keterangan"); the DLR names each with its own code. A delivered SMS
+to a number ending in 7 is answered "YA" in inbox.php a minute later.
+"""
 
 from __future__ import annotations
 
@@ -70,7 +85,7 @@ def _send(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpResp
         target=hp,
         message=message,
         outcome=outcome,
-        refund=cost if outcome == "52" else Decimal(0),  # No Charge: the balance is not cut
+        refund=cost if outcome in NOT_CHARGED else Decimal(0),  # the balance is not cut
         final_at=dlr_at,
         dlr_at=dlr_at,
         callback_url=account.callback_url,
@@ -166,12 +181,13 @@ def report(request: HttpRequest) -> HttpResponse:
     account, now = order.account, timezone.now()
     settle(account, now)
     dlr.sweep(account, now)
-    return with_fault(account, Scope.STATUS, lambda: text_reply(masking_code(order, now)))
+    return with_fault(account, Scope.STATUS, lambda: text_reply(report_reply(masking_code(order, now))))
 
 
 # --- catalogue and rules ------------------------------------------------------------
 
 
+# The DLR's `error_message` per `error_code` (51 as in the document's example dump).
 MASKING_DLR_TEXT = {
     "22": "Delivered",
     "20": "Pending",
@@ -179,12 +195,20 @@ MASKING_DLR_TEXT = {
     "51": "Expiration Period",
     "52": "No Charge",
 }
+# What report.php prints for each failure: code 50 and the reason.
+REPORT_50_TEXT = {"50": "Saldo Habis", "51": "Periode Habis", "52": "No Charge"}
+NOT_CHARGED = frozenset(REPORT_50_TEXT)  # none of the failures cuts the balance
+OUTCOME_BY_LAST_DIGIT = {"4": "50", "6": "51", "5": "52"}
 
 
 def masking_outcome(number: str) -> str:
-    if number.endswith("4"):
-        return "50"
-    return "52" if number.endswith("5") else "22"
+    """The DLR code an SMS to `number` ends with (module docstring)."""
+    return OUTCOME_BY_LAST_DIGIT.get(number[-1:], "22")
+
+
+def report_reply(code: str) -> str:
+    """report.php's text for a DLR code: 22 and 20 as they are, every failure as `50 <reason>`."""
+    return f"50 {REPORT_50_TEXT[code]}" if code in REPORT_50_TEXT else code
 
 
 def masking_code(order: SandboxOrder, now: datetime) -> str:

@@ -184,8 +184,61 @@ def test_report_codes(adapter, mocked):
     assert [(r.external_id, r.state, r.code, r.text) for r in reports] == [
         ("1", DeliveryState.DELIVERED, "22", ""),
         ("2", DeliveryState.SENT, "20", ""),
-        ("3", DeliveryState.FAILED, "50", "Saldo Habis"),
+        ("3", DeliveryState.REJECTED, "50", "Saldo Habis"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "text"),
+    [
+        # report.php's 50 carries one of three reasons; none cut the vendor balance, so each is REJECTED (the
+        # reseller's share comes back) under the DLR code that names it, as a callback would say it.
+        ("report_50.txt", "50", "Saldo Habis"),
+        ("report_50_periode_habis.txt", "51", "Periode Habis"),
+        ("report_50_no_charge.txt", "52", "No Charge"),
+    ],
+)
+def test_report_50_is_read_by_its_reason(adapter, mocked, name, code, text):
+    mocked.get(f"{BASE}/report.php", body=fixture_text(KIND, name))
+
+    [report] = adapter.fetch_reports(["9"])
+
+    assert (report.state, report.code, report.text) == (DeliveryState.REJECTED, code, text)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("50 no  charge", "52"),
+        ("50 - No Charge (kesalahan format nomor tujuan)", "52"),
+        ("50: PERIODE HABIS", "51"),
+        ("50|Expiration Periode", "51"),
+        ("50 Insufficient Credit Balance", "50"),
+    ],
+)
+def test_report_50_reason_spellings(adapter, mocked, body, code):
+    mocked.get(f"{BASE}/report.php", body=body)
+
+    [report] = adapter.fetch_reports(["9"])
+
+    assert (report.state, report.code) == (DeliveryState.REJECTED, code)
+
+
+@pytest.mark.parametrize("body", [fixture_text(KIND, "report_50_bare.txt"), "50 Gagal"])
+def test_report_50_without_a_known_reason_is_failed_not_refunded(adapter, mocked, caplog, body):
+    """Not one of the document's reasons: nothing says the vendor did not charge, so no blind refund."""
+    mocked.get(f"{BASE}/report.php", body=body)
+
+    [report] = adapter.fetch_reports(["9"])
+
+    assert (report.state, report.code) == (DeliveryState.FAILED, "50")
+    assert "report 9: 50 with an unknown reason" in caplog.text
+
+
+def test_account_codes_name_the_providers_own_trouble():
+    assert set(MaskingHttpAdapter.account_codes) == {"50", "51"}  # not 52: a bad number is the reseller's
+    assert "Saldo Habis" in MaskingHttpAdapter.account_codes["50"]
+    assert "Periode Habis" in MaskingHttpAdapter.account_codes["51"]
 
 
 def test_a_report_that_is_not_a_code_is_skipped_and_logged(adapter, mocked, caplog):
@@ -275,9 +328,9 @@ def test_parse_amount(raw, amount):
     [
         ("22", DeliveryState.DELIVERED),
         ("20", DeliveryState.SENT),
-        ("50", DeliveryState.FAILED),
-        ("51", DeliveryState.FAILED),
-        ("52", DeliveryState.REJECTED),
+        ("50", DeliveryState.REJECTED),  # Saldo Habis: not sent, nothing deducted
+        ("51", DeliveryState.REJECTED),  # Periode Habis: not sent, nothing deducted
+        ("52", DeliveryState.REJECTED),  # No Charge
     ],
 )
 def test_dlr_callback(adapter, code, state):

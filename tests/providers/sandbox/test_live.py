@@ -73,18 +73,26 @@ def test_rajasms_delivery_callback_arrives(live_server, make_account, receiver):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_masking_delivery_callback_arrives(live_server, make_account, receiver):
+@pytest.mark.parametrize(
+    ("hp", "code", "message", "reply"),
+    [
+        ("6281234567894", "50", "Insufficient Credit Balance", "50 Saldo Habis"),
+        ("6281234567896", "51", "Expiration Period", "50 Periode Habis"),
+        ("6281234567895", "52", "No Charge", "50 No Charge"),
+    ],
+)
+def test_masking_delivery_callback_arrives(live_server, make_account, receiver, hp, code, message, reply):
     callback, received = receiver
     account = make_account("masking_http", dlr_delay_seconds=0, callback_url=callback)
     rpt = requests.post(
         f"{live_server.url}/sandbox/masking_http/send_post.php",
-        data={"username": account.username, "password": account.password, "hp": "6281234567894", "message": "x"},
+        data={"username": account.username, "password": account.password, "hp": hp, "message": "x"},
         timeout=TIMEOUT,
     ).text
     assert rpt.isdigit()
     method, path, _ = received.get(timeout=10)
     assert method == "GET"
-    assert parse_qs(urlsplit(path).query)["session_id"] == [rpt]
-    assert parse_qs(urlsplit(path).query)["error_code"] == ["50"]
+    query = parse_qs(urlsplit(path).query)
+    assert (query["session_id"], query["error_code"], query["error_message"]) == ([rpt], [code], [message])
     report = requests.get(f"{live_server.url}/sandbox/masking_http/report.php", params={"rpt": rpt}, timeout=TIMEOUT)
-    assert report.text == "50"
+    assert report.text == reply  # report.php says 50 for each, with the reason

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from providers.sandbox.models import DlrState, SandboxOrder
+from providers.sandbox.protocols.masking_http import delivery_report
 from tests.providers.sandbox.helpers import balance_of, rewind
 
 BASE = "/sandbox/masking_http/"
@@ -45,12 +46,39 @@ def test_post_and_long_messages_cost_two_sms(client, account):
     assert balance_of(account) == Decimal("9300")
 
 
-@pytest.mark.parametrize(("hp", "code", "refunded"), [("6281234567894", "50", False), ("6281234567895", "52", True)])
-def test_dlr_codes_by_number(client, account, hp, code, refunded):
+@pytest.mark.parametrize(
+    ("hp", "reply", "refunded"),
+    [
+        ("6281234567890", "22", False),
+        ("6281234567894", "50 Saldo Habis", True),
+        ("6281234567896", "50 Periode Habis", True),
+        ("6281234567895", "50 No Charge", True),
+    ],
+)
+def test_report_codes_by_number(client, account, hp, reply, refunded):
     rpt = send(client, account, hp=hp)
+    assert report(client, rpt) == "20"
     rewind(6, account=account)
-    assert report(client, rpt) == code
+    assert report(client, rpt) == reply
     assert balance_of(account) == (Decimal("10000") if refunded else Decimal("9650"))
+
+
+@pytest.mark.parametrize(
+    ("hp", "code", "message"),
+    [
+        ("6281234567890", "22", "Delivered"),
+        ("6281234567894", "50", "Insufficient Credit Balance"),
+        ("6281234567896", "51", "Expiration Period"),
+        ("6281234567895", "52", "No Charge"),
+    ],
+)
+def test_dlr_payload_by_number(client, account, hp, code, message):
+    rpt = send(client, account, hp=hp)
+    sent = delivery_report(SandboxOrder.objects.get())
+    assert (sent.method, sent.payload) == (
+        "GET",
+        {"session_id": rpt, "error_code": code, "error_message": message, "msisdn": hp},
+    )
 
 
 def test_errors_are_plain_text(client, account, make_account):
