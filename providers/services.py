@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from decimal import Decimal
 
@@ -12,12 +13,14 @@ from django.utils import timezone
 
 from providers.adapters import ADAPTERS, credential_fields, get_adapter
 from providers.adapters.base import ProviderAdapter
-from providers.adapters.errors import ProviderError, ProviderNotSupported
+from providers.adapters.errors import ProviderError, ProviderNotSupported, Refusal
 from providers.adapters.guard import GuardLimits, ProviderGuard, guard_for
 from providers.adapters.types import Capability, ProductKind, ProviderBalance, ProviderConfig
 from providers.crypto import decrypt_json, encrypt_json
 from providers.models import ROUTE_LABELS, Provider, Service
 from providers.pricing import pricing_refresh
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_SMS_COST = Decimal("350")
 
@@ -161,6 +164,28 @@ def provider_fetch_balance(provider: Provider) -> ProviderBalance:
     Provider.objects.filter(pk=provider.pk).update(last_balance=balance.amount, last_balance_at=now, last_error="")
     provider.last_balance, provider.last_balance_at = balance.amount, now
     return balance
+
+
+def provider_error_noted(provider: Provider, exc: ProviderError) -> None:
+    """Show an upstream failure to operators (the provider's `last error` in the admin)."""
+    logger.warning("%s: %s", provider, exc)
+    Provider.objects.filter(pk=provider.pk).update(last_error=str(exc)[:500])
+
+
+def provider_refusal_noted(provider: Provider, service: Service | None, exc: ProviderError) -> None:
+    """Act on what a refusal means (`exc.refusal`, read by the adapter from the vendor's documented text):
+    a product out of numbers is off sale until the next sync says otherwise, a product gone upstream is
+    disabled like one that vanished from the catalogue, and the refusals only an operator can fix (our
+    credentials, our balance at the provider, a request the provider cannot read) are shown to operators."""
+    refusal = exc.refusal
+    if refusal is None:
+        return
+    if service is not None and refusal == Refusal.OUT_OF_STOCK:
+        Service.objects.filter(pk=service.pk).update(in_stock=False, stock=0)
+    elif service is not None and refusal == Refusal.NO_SERVICE:
+        Service.objects.filter(pk=service.pk).update(is_active=False)
+    if refusal in (Refusal.AUTH, Refusal.PROVIDER_FUNDS, Refusal.BAD_REQUEST, Refusal.NO_SERVICE):
+        provider_error_noted(provider, exc)
 
 
 def provider_test_connection(provider: Provider) -> str:
