@@ -77,6 +77,7 @@ def provider_config(provider: Provider) -> ProviderConfig:
         connect_timeout=settings.PROVIDER_CONNECT_TIMEOUT,
         read_timeout=settings.PROVIDER_READ_TIMEOUT,
         options=dict(provider.options or {}),
+        currency=provider.currency.strip().upper(),
         guard_key=f"provider:{provider.pk}" if provider.pk else "",
         guard_limits=provider_guard_limits(provider),
     )
@@ -163,6 +164,13 @@ def provider_fetch_balance(provider: Provider) -> ProviderBalance:
     now = timezone.now()
     Provider.objects.filter(pk=provider.pk).update(last_balance=balance.amount, last_balance_at=now, last_error="")
     provider.last_balance, provider.last_balance_at = balance.amount, now
+    said = (balance.currency or "").strip().upper()[:10]
+    known = provider.currency.strip().upper()
+    if said and not known:  # learned once; an operator's setting is never overwritten
+        Provider.objects.filter(pk=provider.pk, currency="").update(currency=said)
+        provider.currency = said
+    elif said and said != known:
+        provider_error_noted(provider, ProviderError(f"balance in {said}, but the provider's currency is {known}"))
     return balance
 
 
