@@ -292,7 +292,9 @@ def _user_message(exc: ProviderError) -> str:
     if exc.refusal == Refusal.NO_SERVICE:
         return _("This service is no longer offered. Your balance has been refunded.")
     if exc.refusal == Refusal.LIMIT:
-        return _("The provider is handling too many orders right now; try again in a moment. Your balance has been refunded.")
+        return _(
+            "The provider is handling too many orders right now; try again in a moment. Your balance has been refunded."
+        )
     if exc.refusal in (Refusal.AUTH, Refusal.PROVIDER_FUNDS, Refusal.BAD_REQUEST):
         return _("This service is temporarily unavailable. Your balance has been refunded.")
     return _("The provider refused the order (%(reason)s). Your balance has been refunded.") % {

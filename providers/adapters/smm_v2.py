@@ -174,7 +174,8 @@ class SmmV2Adapter(ProviderAdapter):
     def _check_currency(self, entry: Record) -> None:
         said = entry.text("currency").strip().upper()
         if said and said != self.currency:
-            raise ProviderBadResponse(f"{entry.where('currency')}: {said}, but this provider's currency is {self.currency}")
+            where = entry.where("currency")
+            raise ProviderBadResponse(f"{where}: {said}, but this provider's currency is {self.currency}")
 
     def _result(self, entry: Record, external_id: str) -> StatusResult:
         self._check_currency(entry)

@@ -4,20 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('providers', '0005_provider_kind_from_registry'),
+        ("providers", "0005_provider_kind_from_registry"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='provider',
-            name='currency',
-            field=models.CharField(blank=True, help_text="The upstream's currency code, e.g. IDR. Empty: learned from its balance reply.", max_length=10, verbose_name='currency'),
+            model_name="provider",
+            name="currency",
+            field=models.CharField(
+                blank=True,
+                help_text="The upstream's currency code, e.g. IDR. Empty: learned from its balance reply.",
+                max_length=10,
+                verbose_name="currency",
+            ),
         ),
         migrations.AddField(
-            model_name='service',
-            name='service_type',
-            field=models.CharField(blank=True, max_length=50, verbose_name='type'),
+            model_name="service",
+            name="service_type",
+            field=models.CharField(blank=True, max_length=50, verbose_name="type"),
         ),
     ]

@@ -103,7 +103,7 @@ def test_cancel_before_code_refunds_and_leaves_active_order(client, account):
     assert body["status"] is True and body["data"]["id"] == order_id
     assert balance_of(account) == Decimal("100000")
     assert call(client, account, action="active_order")["data"] == []
-    assert call(client, account, action="status", id=order_id)["data"]["status"] == "Error"  # the document has no Cancel status
+    assert call(client, account, action="status", id=order_id)["data"]["status"] == "Error"
     again = call(client, account, action="set_status", id=order_id, status="2")
     assert again["status"] is False and again["msg"] == "Gagal Cancel"
     assert balance_of(account) == Decimal("100000")
