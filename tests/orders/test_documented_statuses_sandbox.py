@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import LedgerEntry
 from accounts.money import floor_money
@@ -126,7 +126,8 @@ def test_otp_jumlah_pesan_tidak_sesuai_refunds_and_says_why(shop, buyer):
         SandboxOrder(account=account, external_id=f"held-{i}", created_at=timezone.now())
         for i in range(MAX_OPEN_NUMBERS)
     )
-    order = order_place(buyer, **shop.otp_request())
+    with translation.override("en"):  # the message is written in the active language
+        order = order_place(buyer, **shop.otp_request())
     assert order.status == "failed" and order.refunded == order.charge
     assert "too many orders" in order.error
     assert "Jumlah" not in order.error  # the vendor's words stay upstream

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.selectors import balance_of, ledger_violations
 from orders.models import Order
@@ -275,7 +275,8 @@ def test_otp_refusals_are_acted_on_by_meaning(
     from providers.adapters.errors import Refusal
 
     upstream.place.append(ProviderRejected(text, provider="OTP", refusal=Refusal(refusal)))
-    order = order_place(buyer, kind="otp", service=shop.otp, operator="any")
+    with translation.override("en"):  # the message is written in the active language
+        order = order_place(buyer, kind="otp", service=shop.otp, operator="any")
     assert order.status == "failed" and order.refunded == order.charge
     assert shown in order.error and text not in order.error  # the vendor's words never reach the reseller
     shop.otp.refresh_from_db()
@@ -287,7 +288,8 @@ def test_otp_refusals_are_acted_on_by_meaning(
 
 def test_a_refusal_without_meaning_keeps_the_vendor_reason(shop, upstream, buyer):
     upstream.place.append(ProviderRejected("Server sedang maintenance", provider="OTP"))
-    order = order_place(buyer, kind="otp", service=shop.otp, operator="any")
+    with translation.override("en"):
+        order = order_place(buyer, kind="otp", service=shop.otp, operator="any")
     assert order.status == "failed" and "Server sedang maintenance" in order.error
     shop.otp.refresh_from_db()
     assert shop.otp.in_stock and shop.otp.is_active
