@@ -15,10 +15,10 @@ from django.utils import timezone
 from orders.models import EventCode, Order
 from orders.services import order_apply_status, order_transition
 from orders.submission import release_connection
-from providers.adapters.errors import ProviderError, ProviderRejected
+from providers.adapters.errors import ProviderError, ProviderRejected, held_back
 from providers.adapters.types import Capability, ProductKind, Status
 from providers.models import Provider
-from providers.services import provider_adapter
+from providers.services import provider_adapter, provider_error_noted
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,10 @@ def orders_refresh(orders: Iterable[Order], *, code: EventCode, stale_only: bool
             results = adapter.fetch_statuses([o.external_id for o in group])
         except ProviderError as exc:
             stats.errors.append(f"{provider}: {exc}")
-            logger.warning("refresh at %s failed: %s", provider, exc)
+            if held_back(exc):  # our own guard said no: nothing to show the operator about the provider
+                logger.info("refresh at %s held back: %s", provider, exc)
+            else:  # e.g. a reply in another currency (smm_v2), refused credentials: the admin shows it
+                provider_error_noted(provider, exc)
             continue
         stats.upstream_calls += 1
         by_id = {r.external_id: r for r in results}

@@ -214,10 +214,22 @@ def allowed_actions(order: Order) -> list[str]:
     return actions
 
 
+def ready_allowed(order: Order) -> bool:
+    """VirtuSIM set_status 1 ("Ready": start waiting for the SMS): a protocol call a reseller's own client
+    makes through the API, forwarded while the number is open; the upstream decides whether it applies."""
+    return (
+        order.kind == ProductKind.OTP
+        and bool(order.external_id)
+        and order.status in (Status.PENDING, Status.PROCESSING)
+        and Capability.READY in provider_adapter(order.provider).effective_capabilities()
+    )
+
+
 def order_action(user: User, order: Order, action: str) -> ActionOutcome:
     """Run a reseller action on their order. Raises OrderActionError when it is not allowed now."""
     _owned(user, order)
-    if action not in allowed_actions(order):
+    allowed = ready_allowed(order) if action == "ready" else action in allowed_actions(order)
+    if not allowed:
         raise OrderActionError(_("This action is not available for this order now."))
     adapter = provider_adapter(order.provider)
     try:
@@ -229,7 +241,8 @@ def order_action(user: User, order: Order, action: str) -> ActionOutcome:
             # language of whoever reads the history (orders.labels), not in the requester's
             _note(order, EventCode.RESELLER_REQUEST, action, user)
             return ActionOutcome(True, _("Refill requested."))
-        result = {"cancel": adapter.cancel, "resend": adapter.resend, "done": adapter.done}[action](order.external_id)
+        calls = {"ready": adapter.ready, "cancel": adapter.cancel, "resend": adapter.resend, "done": adapter.done}
+        result = calls[action](order.external_id)
     except ProviderNotSupported as exc:
         raise OrderActionError(_("This action is not available for this order now.")) from exc
     except ProviderRejected as exc:

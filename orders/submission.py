@@ -33,11 +33,12 @@ from providers.adapters.errors import (
     ProviderNotSupported,
     ProviderRejected,
     ProviderUnavailable,
+    Refusal,
     held_back,
 )
 from providers.adapters.types import DeliveryState, OrderRequest, PlacedOrder, ProductKind, Status
 from providers.models import Service
-from providers.services import provider_adapter, provider_guard
+from providers.services import provider_adapter, provider_guard, provider_refusal_noted
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +212,10 @@ def orders_give_up(provider_id: int, claim: str) -> int:
 
 
 def _fail_unsent(order: Order, exc: ProviderError) -> bool:
+    try:
+        provider_refusal_noted(order.provider, order.service, exc)
+    except Exception:  # noting it for operators must never keep the refund from happening
+        logger.exception("order %s: could not note the provider's refusal", order.pk)
     if order.kind == ProductKind.SMS:
         order.recipients.update(state=DeliveryState.REJECTED, text=str(exc)[:200])
         delivery_forward(list(order.recipients.values_list("pk", flat=True)))
@@ -280,6 +285,18 @@ def _store_recipient_results(order: Order, placed: PlacedOrder) -> None:
 def _user_message(exc: ProviderError) -> str:
     if isinstance(exc, ProviderUnavailable):
         return _("The provider could not be reached. Your balance has been refunded.")
+    # A refusal whose meaning is known gets the reseller's own words: the vendor's text may mislead (its
+    # "Saldo tidak cukup" is about the panel's balance at the provider, not the reseller's).
+    if exc.refusal == Refusal.OUT_OF_STOCK:
+        return _("No numbers are available for this service right now. Your balance has been refunded.")
+    if exc.refusal == Refusal.NO_SERVICE:
+        return _("This service is no longer offered. Your balance has been refunded.")
+    if exc.refusal == Refusal.LIMIT:
+        return _(
+            "The provider is handling too many orders right now; try again in a moment. Your balance has been refunded."
+        )
+    if exc.refusal in (Refusal.AUTH, Refusal.PROVIDER_FUNDS, Refusal.BAD_REQUEST):
+        return _("This service is temporarily unavailable. Your balance has been refunded.")
     return _("The provider refused the order (%(reason)s). Your balance has been refunded.") % {
         "reason": exc.message[:150]
     }

@@ -43,7 +43,7 @@ class ProviderForm(forms.ModelForm):
 
     class Meta:
         model = Provider
-        fields = ["name", "kind", "base_url", "enabled", "options", "low_balance_threshold"]
+        fields = ["name", "kind", "base_url", "enabled", "options", "low_balance_threshold", "currency"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -98,7 +98,7 @@ class ProviderAdmin(MoneyAdmin):
     ]
     actions = ["test_connection", "sync_now", "fetch_balance"]
     fieldsets = (
-        (None, {"fields": ("name", "kind", "base_url", "enabled", "options", "low_balance_threshold")}),
+        (None, {"fields": ("name", "kind", "base_url", "enabled", "options", "low_balance_threshold", "currency")}),
         (_("Credentials (write-only)"), {"fields": ()}),  # the registry's credentials: get_fieldsets
         (
             _("State"),

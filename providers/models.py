@@ -42,6 +42,14 @@ class Provider(models.Model):
     options = models.JSONField(_("options"), default=dict, blank=True)
     callback_token = models.CharField(_("callback token"), max_length=40, default=new_callback_token, editable=False)
     low_balance_threshold = models.DecimalField(_("low balance alert below"), default=0, **COST)
+    # The money the upstream's figures are in (e.g. SMM v2 `currency`). Empty: learned from the first
+    # balance reply that names one. A status reply in another currency is refused (providers.adapters.smm_v2).
+    currency = models.CharField(
+        _("currency"),
+        max_length=10,
+        blank=True,
+        help_text=_("The upstream's currency code, e.g. IDR. Empty: learned from its balance reply."),
+    )
     last_synced_at = models.DateTimeField(_("last sync"), null=True, blank=True)
     last_sync_result = models.CharField(_("last sync result"), max_length=300, blank=True)
     last_balance = models.DecimalField(_("last balance"), null=True, blank=True, **COST)
@@ -78,6 +86,8 @@ class Service(models.Model):
     name = models.CharField(_("name"), max_length=255)
     category = models.CharField(_("category"), max_length=150, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=PRODUCT_KINDS)
+    # The upstream's own product type (SMM v2 `type`: Default, Package, Custom Comments...), kept as sent.
+    service_type = models.CharField(_("type"), max_length=50, blank=True)
     # Upstream price per unit: per number (OTP), per 1000 (SMM), per item (prepaid), per SMS segment (SMS).
     cost = models.DecimalField(_("upstream cost"), **COST)
     min_qty = models.PositiveIntegerField(_("min"), default=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from decimal import Decimal
 
@@ -15,12 +16,14 @@ from django.utils.translation import ngettext
 from accounts.money import format_count, format_rupiah
 from providers.adapters import ADAPTERS, credential_fields, get_adapter
 from providers.adapters.base import ProviderAdapter
-from providers.adapters.errors import ProviderError, ProviderNotSupported
+from providers.adapters.errors import ProviderError, ProviderNotSupported, Refusal
 from providers.adapters.guard import GuardLimits, ProviderGuard, guard_for
 from providers.adapters.types import Capability, ProductKind, ProviderBalance, ProviderConfig
 from providers.crypto import decrypt_json, encrypt_json
 from providers.models import ROUTE_LABELS, Provider, Service
 from providers.pricing import pricing_refresh
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_SMS_COST = Decimal("350")
 
@@ -77,6 +80,7 @@ def provider_config(provider: Provider) -> ProviderConfig:
         connect_timeout=settings.PROVIDER_CONNECT_TIMEOUT,
         read_timeout=settings.PROVIDER_READ_TIMEOUT,
         options=dict(provider.options or {}),
+        currency=provider.currency.strip().upper(),
         guard_key=f"provider:{provider.pk}" if provider.pk else "",
         guard_limits=provider_guard_limits(provider),
     )
@@ -163,6 +167,13 @@ def provider_fetch_balance(provider: Provider) -> ProviderBalance:
     now = timezone.now()
     Provider.objects.filter(pk=provider.pk).update(last_balance=balance.amount, last_balance_at=now, last_error="")
     provider.last_balance, provider.last_balance_at = balance.amount, now
+    said = (balance.currency or "").strip().upper()[:10]
+    known = provider.currency.strip().upper()
+    if said and not known:  # learned once; an operator's setting is never overwritten
+        Provider.objects.filter(pk=provider.pk, currency="").update(currency=said)
+        provider.currency = said
+    elif said and said != known:
+        provider_error_noted(provider, ProviderError(f"balance in {said}, but the provider's currency is {known}"))
     return balance
 
 
@@ -171,6 +182,28 @@ def provider_record_error(provider: Provider, message: str) -> None:
     upstream-balances page); the next successful balance check clears it."""
     Provider.objects.filter(pk=provider.pk).update(last_error=message[:500])
     provider.last_error = message[:500]
+
+
+def provider_error_noted(provider: Provider, exc: ProviderError) -> None:
+    """Show an upstream failure to operators (the provider's `last error` in the admin)."""
+    logger.warning("%s: %s", provider, exc)
+    provider_record_error(provider, str(exc))
+
+
+def provider_refusal_noted(provider: Provider, service: Service | None, exc: ProviderError) -> None:
+    """Act on what a refusal means (`exc.refusal`, read by the adapter from the vendor's documented text):
+    a product out of numbers is off sale until the next sync says otherwise, a product gone upstream is
+    disabled like one that vanished from the catalogue, and the refusals only an operator can fix (our
+    credentials, our balance at the provider, a request the provider cannot read) are shown to operators."""
+    refusal = exc.refusal
+    if refusal is None:
+        return
+    if service is not None and refusal == Refusal.OUT_OF_STOCK:
+        Service.objects.filter(pk=service.pk).update(in_stock=False, stock=0)
+    elif service is not None and refusal == Refusal.NO_SERVICE:
+        Service.objects.filter(pk=service.pk).update(is_active=False)
+    if refusal in (Refusal.AUTH, Refusal.PROVIDER_FUNDS, Refusal.BAD_REQUEST, Refusal.NO_SERVICE):
+        provider_error_noted(provider, exc)
 
 
 def provider_test_connection(provider: Provider) -> str:

@@ -39,6 +39,7 @@ SYNCED_FIELDS = (
     "cutoff_start",
     "cutoff_end",
     "description",
+    "service_type",
     "raw",
     "is_active",
 )
@@ -74,6 +75,7 @@ def _row(item: ServiceInfo) -> dict[str, Any]:
         "cutoff_start": item.cutoff_start,
         "cutoff_end": item.cutoff_end,
         "description": item.description,
+        "service_type": item.service_type[:50],
         "raw": dict(item.raw),
         "is_active": True,
     }

@@ -55,7 +55,7 @@ VIRTUSIM_PARAMS = {
     "status": {
         **_STR,
         "enum": ["1", "2", "3", "4"],
-        "description": "set_status: 1 ready, 2 cancel (refunds), 3 resend, 4 done.",
+        "description": "set_status: 1 ready (sent on to the provider), 2 cancel (refunds), 3 resend, 4 done.",
     },
     "country": {**_STR, "description": "Accepted and ignored (`indo`)."},
 }
@@ -84,7 +84,8 @@ SPEC: dict[str, Any] = {
             "description": (
                 "GET or POST. Every reply is `{status, data}`; failures carry `data.msg` (set_status: a top-level "
                 "`msg` too) with the vendor's Indonesian texts: API Key salah, Permintaan tidak sesuai, Layanan "
-                "tidak ditemukan, Layanan tidak tersedia, Saldo tidak cukup, Pesanan tidak ditemukan, Gagal Cancel."
+                "tidak ditemukan, Layanan tidak tersedia, Saldo tidak cukup, Pesanan tidak ditemukan, Gagal Cancel. "
+                "`status` says only Pending, Processing, Error or Success (`active_order`: Ready, Otp Diterima)."
             ),
             "get": {
                 "operationId": "virtusimGet",
@@ -252,7 +253,6 @@ SPEC: dict[str, Any] = {
                                             "Pending",
                                             "Processing",
                                             "Success",
-                                            "Cancel",
                                             "Error",
                                             "Ready",
                                             "Otp Diterima",
@@ -286,7 +286,7 @@ SPEC: dict[str, Any] = {
                     "service": _STR,
                     "name": _STR,
                     "category": _STR,
-                    "type": _STR,
+                    "type": {**_STR, "description": "the product type as the provider lists it (Default...)"},
                     "rate": {**_STR, "description": "your price per 1000"},
                     "min": _STR,
                     "max": _STR,
@@ -298,7 +298,19 @@ SPEC: dict[str, Any] = {
                 {
                     "charge": _STR,
                     "start_count": _STR,
-                    "status": {**_STR, "enum": ["Pending", "In progress", "Completed", "Partial", "Canceled"]},
+                    "status": {
+                        **_STR,
+                        "enum": [
+                            "Pending",
+                            "Processing",
+                            "In progress",
+                            "Completed",
+                            "Partial",
+                            "Canceled",
+                            "Error",
+                            "Refunded",
+                        ],
+                    },
                     "remains": _STR,
                     "currency": _STR,
                 },

@@ -59,8 +59,12 @@ _MESSAGES = {
     Reason.MALFORMED: INCORRECT_REQUEST,
     Reason.INTERNAL: "Internal error, try again later",
 }
-# Panel status -> the family's words. A failed order is refunded in full, which shop scripts know as
-# Canceled; an order whose placement reply was lost is still Pending for the reseller.
+# Panel status -> the document's words. Where one panel status stands for two of them, the upstream's own
+# word (the order's raw status) decides, so the reseller reads what the vendor's customers read:
+# processing -> Processing or In progress; canceled -> Refunded when the vendor refunded it, else Canceled;
+# failed -> Error when the vendor reported an error after accepting it, else Canceled (refused before it
+# ran, or resolved as failed: refunded in full, which the family's clients know as Canceled).
+# An order whose placement reply was lost is still Pending for the reseller.
 STATUS_WORDS = {
     Status.SUBMITTING: "Pending",
     Status.UNKNOWN: "Pending",
@@ -70,6 +74,11 @@ STATUS_WORDS = {
     Status.PARTIAL: "Partial",
     Status.CANCELED: "Canceled",
     Status.FAILED: "Canceled",
+}
+_UPSTREAM_WORDS = {
+    Status.PROCESSING: ("Processing", "In progress"),
+    Status.CANCELED: ("Refunded",),
+    Status.FAILED: ("Error",),
 }
 # add parameters of the wider family this panel does not offer (drip-feed, custom comments, subscriptions)
 _UNSUPPORTED_ADD = ("runs", "interval", "comments", "usernames", "hashtags", "posts", "delay", "expiry")
@@ -121,7 +130,7 @@ def _services(request: HttpRequest, user: User, p: dict[str, str]) -> HttpRespon
                 "service": str(service.pk),
                 "name": service.name,
                 "category": service.category,
-                "type": "Default",
+                "type": service.service_type or "Default",
                 "rate": amount_text(row.price),
                 "min": str(service.min_qty),
                 "max": str(service.max_qty),
@@ -165,6 +174,15 @@ def _refusal(exc: OrderInvalid, service: Service) -> str:
     return _REFUSALS[code](service) if code else INCORRECT_REQUEST
 
 
+def status_word(order: Order) -> str:
+    status = Status(order.status)
+    raw = (order.raw_status or "").strip().lower()
+    for word in _UPSTREAM_WORDS.get(status, ()):
+        if raw == word.lower():
+            return word
+    return STATUS_WORDS[status]
+
+
 def _status_entry(order: Order) -> dict[str, str]:
     status = Status(order.status)
     remains = order.remains
@@ -173,7 +191,7 @@ def _status_entry(order: Order) -> dict[str, str]:
     return {
         "charge": amount_text(order.charge),
         "start_count": str(order.start_count or 0),
-        "status": STATUS_WORDS[status],
+        "status": status_word(order),
         "remains": str(remains),
         "currency": "IDR",
     }

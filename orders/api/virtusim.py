@@ -30,7 +30,9 @@ INTERNAL = "Terjadi kesalahan sistem, coba lagi"
 WAITING = "Waiting SMS Code"
 UNKNOWN_STOCK = 100  # `tersedia` for a service whose upstream does not count its numbers
 
-# Panel status -> the words of `status&id=` (docs/upstream-contract.md: our adapter maps them back).
+# Panel status -> the words of `status&id=`: only the four the document lists (Pending, Processing, Error,
+# Success). An order that ended without a code (canceled, expired, failed; refunded in full) is `Error`;
+# one that ended after its code arrived was used, so it is `Success` (see `_status_word`).
 STATUS_WORDS = {
     Status.SUBMITTING: "Pending",
     Status.UNKNOWN: "Pending",
@@ -38,12 +40,13 @@ STATUS_WORDS = {
     Status.PROCESSING: "Processing",
     Status.COMPLETED: "Success",
     Status.PARTIAL: "Success",
-    Status.CANCELED: "Cancel",
+    Status.CANCELED: "Error",
     Status.FAILED: "Error",
 }
-# set_status code -> (order action, success text, failure text); 1 (ready) needs no upstream call.
+# set_status code -> (order action, success text, failure text). Every code goes upstream (orders.services
+# order_action), 1 (Ready) too: the upstream decides, in the request, as it does for the others.
 SET_STATUS = {
-    "1": ("", "Berhasil menunggu sms masuk", "Gagal Ready"),
+    "1": ("ready", "Berhasil menunggu sms masuk", "Gagal Ready"),
     "2": ("cancel", "Berhasil membatalkan pesanan", "Gagal Cancel"),
     "3": ("resend", "Berhasil meminta kirim ulang sms", "Gagal Resend"),
     "4": ("done", "Berhasil menyelesaikan pesanan", "Gagal Selesai"),
@@ -81,6 +84,13 @@ def fail(reason: Reason) -> HttpResponse:
 
 def _sms(order: Order) -> str:
     return order.otp_sms or order.otp_code
+
+
+def _status_word(order: Order) -> str:
+    status = Status(order.status)
+    if status in (Status.CANCELED, Status.FAILED) and order.otp_code:
+        return "Success"  # the code arrived: the number was used (and is not refunded)
+    return STATUS_WORDS[status]
 
 
 def _order_data(order: Order) -> dict[str, str]:
@@ -135,13 +145,10 @@ def _set_status(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResp
     action, done_text, failed_text = SET_STATUS[code]
     refresh_if_stale([order])  # a code that just arrived decides whether cancel / resend / done apply
     order.refresh_from_db()
-    if not action:
-        ok = order.is_active
-    else:
-        try:
-            ok = order_action(user, order, action).ok
-        except (OrderActionError, Order.DoesNotExist):
-            ok = False
+    try:
+        ok = order_action(user, order, action).ok
+    except (OrderActionError, Order.DoesNotExist):
+        ok = False
     order.refresh_from_db()
     return json_reply({"status": ok, "msg": done_text if ok else failed_text, "data": _order_data(order)})
 
@@ -178,7 +185,7 @@ def _status(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse
         return _failure(NOT_FOUND)
     refresh_if_stale([order])
     order.refresh_from_db()
-    data = {**_order_data(order), "status": STATUS_WORDS[Status(order.status)], "sms": _sms(order)}
+    data = {**_order_data(order), "status": _status_word(order), "sms": _sms(order)}
     return json_reply({"status": True, "data": {k: data[k] for k in ("id", "status", "number", "sms", "service_name")}})
 
 

@@ -305,6 +305,7 @@ class ProviderAdapter:
                 provider=self.label,
                 http_status=response.status_code,
                 body_excerpt=self._mask(response.text[:BODY_EXCERPT]),
+                refusal=exc.refusal,
             ) from None
         except (LookupError, TypeError, ValueError, AttributeError) as exc:
             raise self.bad(f"unexpected reply shape ({type(exc).__name__}: {exc})", response) from None

@@ -10,6 +10,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class Refusal(StrEnum):
+    """What a vendor's refusal means for the panel, where the adapter can tell from the vendor's text
+    (e.g. VirtuSIM's documented messages). The panel acts on the meaning, never on vendor wording."""
+
+    AUTH = "auth"  # the provider refused our credentials: the operator must fix them
+    PROVIDER_FUNDS = "provider_funds"  # the panel's own account at the provider is out of money
+    NO_SERVICE = "no_service"  # the product is gone upstream
+    OUT_OF_STOCK = "out_of_stock"  # the product exists but has nothing to hand out now
+    LIMIT = "limit"  # a count the provider allows was exceeded (e.g. numbers held at once)
+    BAD_REQUEST = "bad_request"  # the provider did not understand the request
+    NOT_FOUND = "not_found"  # no such order upstream
+    REFUSED = "refused"  # an action on an order was refused (e.g. "Gagal Cancel")
+
 
 class ProviderError(Exception):
     def __init__(
@@ -19,12 +35,14 @@ class ProviderError(Exception):
         provider: str = "",
         http_status: int | None = None,
         body_excerpt: str = "",
+        refusal: Refusal | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.http_status = http_status
         self.body_excerpt = body_excerpt[:500]
+        self.refusal = refusal
 
     def __str__(self) -> str:
         where = f"{self.provider}: " if self.provider else ""

@@ -1,7 +1,11 @@
 """SMM panel API v2 (provider-docs 001). `POST {base_url}` with form `key` + `action` (we also send
 `Authorization: Bearer`); errors are HTTP 200 `{"error": "..."}`. The page documents services, add,
 status and balance; multi-status, refill, refill_status and cancel come from the wider v2 family and
-are offered only while the provider option `extended` is on (default)."""
+are offered only while the provider option `extended` is on (default).
+
+Every documented status is mapped (STATUS_MAP). A status reply names its `currency`: one that differs from
+the provider's (ProviderConfig.currency, else the panel's Rupiah) is refused as a bad response before
+anything in it reaches an order, so a charge or remains in another money is never applied."""
 
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # ids per `orders=` status call
 EXTENDED = frozenset({Capability.MULTI_STATUS, Capability.REFILL, Capability.REFILL_STATUS, Capability.CANCEL})
+PANEL_CURRENCY = "IDR"  # what the panel's money is in: expected while the provider's is not known
 # Single-order error texts meaning "no such order" (the family's wording varies between panels).
 NOT_FOUND_HINTS = ("order id", "not found")
 
@@ -48,7 +53,9 @@ class SmmV2Adapter(ProviderAdapter):
         "Completed": Status.COMPLETED,
         "Partial": Status.PARTIAL,
         "Canceled": Status.CANCELED,
+        # Refunded: the vendor gave the whole charge back; the reseller is owed theirs (a full refund, once).
         "Refunded": Status.CANCELED,
+        # Error ("Terjadi error pada order"): the order failed upstream; refunded in full like any failure.
         "Error": Status.FAILED,
     }
 
@@ -160,7 +167,18 @@ class SmmV2Adapter(ProviderAdapter):
                 results.append(self._result(entry, ext_id))
         return results
 
+    @property
+    def currency(self) -> str:
+        return (self.config.currency or PANEL_CURRENCY).upper()
+
+    def _check_currency(self, entry: Record) -> None:
+        said = entry.text("currency").strip().upper()
+        if said and said != self.currency:
+            where = entry.where("currency")
+            raise ProviderBadResponse(f"{where}: {said}, but this provider's currency is {self.currency}")
+
     def _result(self, entry: Record, external_id: str) -> StatusResult:
+        self._check_currency(entry)
         raw_status = entry.text("status", required=True)
         return StatusResult(
             external_id=external_id,
@@ -198,6 +216,7 @@ def _service(item: Record) -> ServiceInfo:
         max_qty=item.integer("max", required=True),
         can_refill=item.flag("refill"),
         can_cancel=item.flag("cancel"),
+        service_type=item.text("type").strip(),
         raw=item.data,
     )
 

@@ -84,6 +84,7 @@ class ProviderConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 25.0
     options: Mapping[str, Any] = field(default_factory=dict)  # per-kind switches, e.g. smm_v2 "extended"
+    currency: str = ""  # the upstream's money (Provider.currency); "" = not known yet
     guard_key: str = ""  # which bulkhead and breaker this provider's calls share ("" = one per base URL)
     guard_limits: GuardLimits = field(default_factory=GuardLimits)
 
@@ -107,6 +108,7 @@ class ServiceInfo:
     cutoff_start: time | None = None  # daily window (WIB) when the product cannot be bought
     cutoff_end: time | None = None
     description: str = ""
+    service_type: str = ""  # the vendor's product type as sent (SMM v2 `type`)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 

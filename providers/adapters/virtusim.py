@@ -1,5 +1,9 @@
 """VirtuSIM: OTP virtual numbers (provider-docs 000). `GET {base_url}?api_key=&action=...`, every
-reply `{"status": true|false, "data": ...}` with the failure text in `data.msg` or a top-level `msg`."""
+reply `{"status": true|false, "data": ...}` with the failure text in `data.msg` or a top-level `msg`.
+
+Every documented failure message is read into a `Refusal` (MESSAGES), so the panel acts on its meaning
+(credentials, the panel's own upstream balance, a product gone or out of numbers, a count limit) instead of
+passing vendor text on to resellers."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import TypeVar
 
 from . import register
 from .base import ProviderAdapter
-from .errors import ProviderRejected
+from .errors import ProviderRejected, Refusal
 from .types import (
     ActionResult,
     Capability,
@@ -26,6 +30,16 @@ T = TypeVar("T")
 
 WAITING_TEXT = "waiting sms code"  # `otp` until a code arrives
 NOT_FOUND = "pesanan tidak ditemukan"
+# The document's messages (lower case) and what each means; `Gagal <action>` refuses a set_status.
+MESSAGES = {
+    "api key salah": Refusal.AUTH,
+    "saldo tidak cukup": Refusal.PROVIDER_FUNDS,
+    "layanan tidak ditemukan": Refusal.NO_SERVICE,
+    "layanan tidak tersedia": Refusal.OUT_OF_STOCK,
+    "jumlah pesan tidak sesuai": Refusal.LIMIT,
+    "permintaan tidak sesuai": Refusal.BAD_REQUEST,
+    NOT_FOUND: Refusal.NOT_FOUND,
+}
 OTP_CODE = re.compile(r"(?<!\d)\d{4,8}(?!\d)")  # the first run of 4-8 digits in the SMS
 
 
@@ -45,6 +59,8 @@ class VirtuSimAdapter(ProviderAdapter):
             Capability.RECENT_ORDERS,
         }
     )
+    # `status` documents Pending, Processing, Error, Success; `active_order` adds Ready and Otp Diterima.
+    # Error: the number ended without a usable code (refunded unless a code had arrived: refund_amount).
     status_map = {
         "Ready": Status.PENDING,
         "Pending": Status.PENDING,
@@ -52,6 +68,7 @@ class VirtuSimAdapter(ProviderAdapter):
         "Processing": Status.PROCESSING,
         "Success": Status.COMPLETED,
         "Error": Status.FAILED,
+        # Not in the document; the vendor's newer pages and clients show them for a canceled number.
         "Cancel": Status.CANCELED,
         "Canceled": Status.CANCELED,
         "Dibatalkan": Status.CANCELED,
@@ -108,7 +125,8 @@ class VirtuSimAdapter(ProviderAdapter):
         with self.reading(response):
             reply = Record(self.json_reply(response))
             if not reply.flag("status", required=True):
-                raise ProviderRejected(_failure_text(reply))
+                message = _failure_text(reply)
+                raise ProviderRejected(message, refusal=refusal_of(message))
             return parse(reply)
 
     def _active_orders(self) -> list[StatusResult]:
@@ -124,7 +142,7 @@ class VirtuSimAdapter(ProviderAdapter):
         try:
             return self._call("status", lambda reply: self._result(reply.record("data"), external_id), id=external_id)
         except ProviderRejected as exc:
-            if exc.message.strip().lower() != NOT_FOUND:
+            if exc.refusal != Refusal.NOT_FOUND:
                 raise
             return StatusResult(
                 external_id=external_id, status=Status.UNKNOWN, raw_status="", found=False, error=exc.message
@@ -142,6 +160,14 @@ class VirtuSimAdapter(ProviderAdapter):
             number=item.ident("number", required=False),
             raw=item.data,
         )
+
+
+def refusal_of(message: str) -> Refusal | None:
+    """The meaning of a documented failure message (None for a text the document does not list)."""
+    text = " ".join(message.lower().split())
+    if text in MESSAGES:
+        return MESSAGES[text]
+    return Refusal.REFUSED if text.startswith("gagal ") else None
 
 
 def _failure_text(reply: Record) -> str:

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from accounts.money import ceil_rupiah
+from accounts.money import ceil_rupiah, floor_money
 from accounts.selectors import balance_of, ledger_violations
 from accounts.services import apikey_revoke, apikey_rotate
 from orders.models import Order
@@ -58,6 +58,15 @@ def test_services_in_the_documented_shape(api, api_user, catalogue, upstream):
     }
     plain = by_id[str(catalogue.smm_plain.pk)]
     assert (plain["refill"], plain["cancel"]) == (False, False)
+
+
+def test_services_report_the_stored_type(api, api_user, catalogue, upstream):
+    from providers.models import Service
+
+    Service.objects.filter(pk=catalogue.smm.pk).update(service_type="Package")
+    services = {item["service"]: item for item in api.smm(api_user.key, action="services").json()}
+    assert services[str(catalogue.smm.pk)]["type"] == "Package"
+    assert services[str(catalogue.smm_plain.pk)]["type"] == "Default"  # none stored: the family's default
 
 
 def test_add_charges_per_thousand_at_the_resellers_rate(api, api_user, catalogue, upstream):
@@ -161,6 +170,49 @@ def test_status_words(api, api_user, catalogue, upstream, status, word):
     order_id = add(api, api_user, catalogue)
     Order.objects.filter(pk=order_id).update(status=status)
     assert api.smm(api_user.key, action="status", order=order_id).json()["status"] == word
+
+
+DOCUMENTED_WORDS = {"Pending", "Processing", "In progress", "Completed", "Partial", "Canceled", "Error", "Refunded"}
+
+
+@pytest.mark.parametrize(
+    ("status", "raw", "word"),
+    [
+        ("processing", "Processing", "Processing"),
+        ("processing", "In progress", "In progress"),
+        ("processing", "", "In progress"),
+        ("canceled", "Refunded", "Refunded"),
+        ("canceled", "Canceled", "Canceled"),
+        ("failed", "Error", "Error"),  # failed upstream after it was accepted
+        ("failed", "ProviderRejected", "Canceled"),  # refused before it ran: refunded, the family's Canceled
+        ("partial", "Partial", "Partial"),
+        ("completed", "Completed", "Completed"),
+        ("pending", "Pending", "Pending"),
+    ],
+)
+def test_status_words_follow_the_upstreams_word(api, api_user, catalogue, upstream, status, raw, word):
+    order_id = add(api, api_user, catalogue)
+    Order.objects.filter(pk=order_id).update(status=status, raw_status=raw)
+    single = api.smm(api_user.key, action="status", order=order_id).json()["status"]
+    multi = api.smm(api_user.key, action="status", orders=str(order_id)).json()[str(order_id)]["status"]
+    assert single == multi == word and word in DOCUMENTED_WORDS
+
+
+def test_refunded_and_error_upstream_refund_once_and_read_back(api, api_user, catalogue, upstream):
+    refunded, errored, partial = (add(api, api_user, catalogue) for _ in range(3))
+    upstream.set_status("5000", Status.CANCELED, "Refunded", remains=1000)
+    upstream.set_status("5001", Status.FAILED, "Error", remains=1000)
+    upstream.set_status("5002", Status.PARTIAL, "Partial", remains=250, start_count=7)
+    for _ in range(2):  # polled twice: the same news pays nothing twice
+        age(refunded, errored, partial)
+        reply = api.smm(api_user.key, action="status", orders=f"{refunded},{errored},{partial}").json()
+    assert [reply[str(i)]["status"] for i in (refunded, errored, partial)] == ["Refunded", "Error", "Partial"]
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=[refunded, errored, partial])}
+    assert orders[refunded].refunded == orders[refunded].charge
+    assert orders[errored].refunded == orders[errored].charge
+    assert orders[partial].refunded == floor_money(orders[partial].unit_price * 250 / 1000) > 0
+    spent = sum(o.charge - o.refunded for o in orders.values())
+    assert balance_of(api_user.user) == START - spent and ledger_violations() == []
 
 
 def test_status_multi_keyed_by_id(api, api_user, other_user, catalogue, upstream):

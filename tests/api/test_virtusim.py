@@ -165,16 +165,41 @@ def test_active_order_refreshes_stale_orders_in_one_batch(api, api_user, catalog
     active = api.virtusim(api_user.key, action="active_order").json()["data"]
     assert [(item["id"], item["status"]) for item in active] == [(first, "Otp Diterima")]
     assert upstream.count("statuses") == 1
-    assert api.virtusim(api_user.key, action="status", id=second).json()["data"]["status"] == "Cancel"
+    # The document's `status` words are Pending, Processing, Error, Success: a canceled number is Error.
+    assert api.virtusim(api_user.key, action="status", id=second).json()["data"]["status"] == "Error"
     assert Order.objects.get(pk=second).refunded > 0
 
 
-def test_status_words_for_final_orders(api, api_user, catalogue, upstream):
+DOCUMENTED_STATUS_WORDS = {"Pending", "Processing", "Error", "Success"}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "word"),
+    [
+        ("submitting", "", "Pending"),
+        ("unknown", "", "Pending"),
+        ("pending", "", "Pending"),
+        ("processing", "4321", "Processing"),
+        ("completed", "4321", "Success"),
+        ("partial", "4321", "Success"),
+        ("failed", "", "Error"),
+        ("canceled", "", "Error"),
+        ("canceled", "4321", "Success"),  # the code arrived: the number was used, nothing refunded
+        ("failed", "4321", "Success"),
+    ],
+)
+def test_status_words_are_only_the_documents(api, api_user, catalogue, upstream, status, code, word):
     order_id = int(place(api, api_user, catalogue)["id"])
-    for status, word in [("completed", "Success"), ("failed", "Error"), ("canceled", "Cancel")]:
+    Order.objects.filter(pk=order_id).update(status=status, otp_code=code)
+    reply = api.virtusim(api_user.key, action="status", id=order_id).json()["data"]
+    assert reply["status"] == word and word in DOCUMENTED_STATUS_WORDS
+
+
+def test_final_orders_leave_the_active_list(api, api_user, catalogue, upstream):
+    order_id = int(place(api, api_user, catalogue)["id"])
+    for status in ("completed", "failed", "canceled"):
         Order.objects.filter(pk=order_id).update(status=status)
-        assert api.virtusim(api_user.key, action="status", id=order_id).json()["data"]["status"] == word
-    assert api.virtusim(api_user.key, action="active_order").json() == {"status": True, "data": []}
+        assert api.virtusim(api_user.key, action="active_order").json() == {"status": True, "data": []}
 
 
 @pytest.mark.parametrize("order_id", ["", "abc", "-1", "99999"])
@@ -207,6 +232,7 @@ def test_set_status_ready_then_cancel_refunds(api, api_user, catalogue, upstream
         "msg": "Berhasil menunggu sms masuk",
         "data": {"id": order_id, "number": "6281299990000", "service_name": "WhatsApp"},
     }
+    assert upstream.count("ready") == 1  # forwarded upstream, not answered here
     cancel = api.virtusim(api_user.key, action="set_status", id=order_id, status="2").json()
     assert (cancel["status"], cancel["msg"]) == (True, "Berhasil membatalkan pesanan")
     order = Order.objects.get(pk=order_id)
@@ -216,6 +242,31 @@ def test_set_status_ready_then_cancel_refunds(api, api_user, catalogue, upstream
     again = api.virtusim(api_user.key, action="set_status", id=order_id, status="2").json()
     assert (again["status"], again["msg"]) == (False, "Gagal Cancel")
     assert api.virtusim(api_user.key, action="set_status", id=order_id, status="1").json()["msg"] == "Gagal Ready"
+    assert upstream.count("ready") == 1  # a closed order is not asked about
+
+
+def test_ready_refused_upstream_is_gagal_ready(api, api_user, catalogue, upstream):
+    order_id = place(api, api_user, catalogue)["id"]
+    upstream.action_error = ProviderRejected("Gagal Ready")
+    reply = api.virtusim(api_user.key, action="set_status", id=order_id, status="1").json()
+    assert reply == {
+        "status": False,
+        "msg": "Gagal Ready",
+        "data": {"id": order_id, "number": "6281299990000", "service_name": "WhatsApp"},
+    }
+    assert upstream.count("ready") == 1
+    order = Order.objects.get(pk=order_id)
+    assert order.status == "pending" and order.refunded == 0
+
+
+def test_ready_when_the_upstream_does_not_answer(api, api_user, catalogue, upstream):
+    from providers.adapters.errors import ProviderOutcomeUnknown
+
+    order_id = place(api, api_user, catalogue)["id"]
+    upstream.action_error = ProviderOutcomeUnknown("no reply")
+    reply = api.virtusim(api_user.key, action="set_status", id=order_id, status="1")
+    assert reply.status_code == 200 and (reply.json()["status"], reply.json()["msg"]) == (False, "Gagal Ready")
+    assert Order.objects.get(pk=order_id).status == "pending"
 
 
 def test_cancel_refused_once_the_code_arrived(api, api_user, catalogue, upstream):

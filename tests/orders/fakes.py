@@ -98,6 +98,9 @@ class FakeAdapter(ProviderAdapter):
             raise self.upstream.action_error
         return ActionResult(ok=True, message="ok")
 
+    def ready(self, external_id: str) -> ActionResult:
+        return self._action("ready", external_id)
+
     def cancel(self, external_id: str) -> ActionResult:
         return self._action("cancel", external_id)
 

@@ -97,7 +97,7 @@ def test_otp_canceled_before_the_code_is_refunded_in_full(shop, buyer):
     assert order_action(buyer, order, "cancel").ok
     order.refresh_from_db()
     assert order.status == "canceled" and order.refunded == order.charge
-    assert upstream_of(shop, "virtusim", order).closed_status == "Cancel"
+    assert upstream_of(shop, "virtusim", order).closed_status == "Error"
     refresh_tick()  # a later tick changes nothing: canceled orders are not asked about again
     settle_check(buyer, order)
     assert balance_of(buyer) == START
@@ -116,7 +116,7 @@ def test_otp_without_a_code_expires_canceled_and_refunded(shop, buyer):
     order.refresh_from_db()
     keeper.refresh_from_db()
     assert order.status == "canceled" and order.refunded == order.charge and order.otp_code == ""
-    assert upstream_of(shop, "virtusim", order).closed_status == "Cancel"
+    assert upstream_of(shop, "virtusim", order).closed_status == "Error"
     assert keeper.status == "pending"
     assert otp_expire() == 0  # nothing twice
     settle_check(buyer, order, keeper)

@@ -197,7 +197,7 @@ def refresh_kind(kind: str) -> list[str]:
 def prepare_news(shop: Shop, kind: str, order: Order) -> None:
     """Let the upstream move on to its final answer."""
     if kind == "otp":
-        shop.pass_time(31 * 60, "virtusim")  # never gets a code: the number lapses upstream, refunded
+        shop.pass_time(31 * 60, "virtusim")  # never gets a code: the number lapses upstream as Error, refunded
     elif kind == "masking":
         age_orders(180, pk=order.pk)  # old enough to poll
         shop.pass_time(LONG_DLR + 1, "masking_http")
@@ -205,7 +205,7 @@ def prepare_news(shop: Shop, kind: str, order: Order) -> None:
         shop.pass_time(2 * STEP + 1, ACCOUNT[kind])
 
 
-FINAL = {"otp": "canceled", "smm": "partial", "prepaid": "failed", "masking": "partial"}
+FINAL = {"otp": "failed", "smm": "partial", "prepaid": "failed", "masking": "partial"}
 
 
 def place_for_refresh(shop: Shop, buyer, kind: str) -> Order:

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.selectors import balance_of, ledger_violations
 from orders.models import Order
@@ -255,3 +255,41 @@ def test_a_run_does_not_spin_on_orders_an_open_breaker_holds(shop, upstream, buy
     assert (stats.again, kicks, stats.outcomes) == (False, [], {})
     order.refresh_from_db()
     assert order.status == "submitting" and upstream.calls == []
+
+
+# --- refusals whose meaning the adapter read (VirtuSIM's documented messages) -------------------------------
+@pytest.mark.parametrize(
+    ("text", "refusal", "shown", "in_stock", "offered", "operator_sees"),
+    [
+        ("Layanan tidak tersedia", "out_of_stock", "No numbers are available", False, True, False),
+        ("Layanan tidak ditemukan", "no_service", "no longer offered", True, False, True),
+        ("Jumlah pesan tidak sesuai", "limit", "too many orders", True, True, False),
+        ("Saldo tidak cukup", "provider_funds", "temporarily unavailable", True, True, True),
+        ("API Key salah", "auth", "temporarily unavailable", True, True, True),
+        ("Permintaan tidak sesuai", "bad_request", "temporarily unavailable", True, True, True),
+    ],
+)
+def test_otp_refusals_are_acted_on_by_meaning(
+    shop, upstream, buyer, text, refusal, shown, in_stock, offered, operator_sees
+):
+    from providers.adapters.errors import Refusal
+
+    upstream.place.append(ProviderRejected(text, provider="OTP", refusal=Refusal(refusal)))
+    with translation.override("en"):  # the message is written in the active language
+        order = order_place(buyer, kind="otp", service=shop.otp, operator="any")
+    assert order.status == "failed" and order.refunded == order.charge
+    assert shown in order.error and text not in order.error  # the vendor's words never reach the reseller
+    shop.otp.refresh_from_db()
+    assert (shop.otp.in_stock, shop.otp.is_active) == (in_stock, offered)
+    shop.otp.provider.refresh_from_db()
+    assert (text in shop.otp.provider.last_error) is operator_sees
+    assert balance_of(buyer) == START and ledger_violations() == []
+
+
+def test_a_refusal_without_meaning_keeps_the_vendor_reason(shop, upstream, buyer):
+    upstream.place.append(ProviderRejected("Server sedang maintenance", provider="OTP"))
+    with translation.override("en"):
+        order = order_place(buyer, kind="otp", service=shop.otp, operator="any")
+    assert order.status == "failed" and "Server sedang maintenance" in order.error
+    shop.otp.refresh_from_db()
+    assert shop.otp.in_stock and shop.otp.is_active

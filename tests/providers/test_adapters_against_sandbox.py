@@ -170,9 +170,7 @@ def smm_service(*, refill: bool | None = None, cancel: bool | None = None) -> di
 
 
 def prepaid_product() -> dict[str, Any]:
-    return next(
-        p for p in osimesa_products() if p["status"] == "ready" and p["cutoff"]["start"] == p["cutoff"]["end"]
-    )
+    return next(p for p in osimesa_products() if p["status"] == "ready" and p["cutoff"]["start"] == p["cutoff"]["end"])
 
 
 def otp_request() -> OrderRequest:
@@ -321,7 +319,7 @@ def test_virtusim_cancel_before_the_code_refunds(make_account, connect):
     placed = adapter.place_order(otp_request())
     assert adapter.cancel(placed.external_id).message == "Berhasil membatalkan pesanan"
     [canceled] = adapter.fetch_statuses([placed.external_id])
-    assert (canceled.status, canceled.raw_status, canceled.otp_code) == (Status.CANCELED, "Cancel", "")
+    assert (canceled.status, canceled.raw_status, canceled.otp_code) == (Status.FAILED, "Error", "")
     assert adapter.recent_orders() == []  # it left active_order
     assert balance_of(account) == START_BALANCE
     with pytest.raises(ProviderRejected, match="Pesanan tidak ditemukan"):
@@ -368,7 +366,7 @@ def test_virtusim_one_active_order_request_covers_every_running_order(make_accou
     assert session.actions == ["active_order", "status", "status", "status"]
     assert [call.params.get("id") for call in session.calls[1:]] == [canceled, done, "424242"]
     by_id = {r.external_id: r for r in results}
-    assert by_id[canceled].status is Status.CANCELED and by_id[done].status is Status.COMPLETED
+    assert by_id[canceled].raw_status == "Error" and by_id[done].status is Status.COMPLETED
     assert by_id["424242"].found is False and by_id["424242"].status is Status.UNKNOWN
     assert by_id["424242"].error == "Pesanan tidak ditemukan"
 

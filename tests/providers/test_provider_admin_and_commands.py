@@ -190,3 +190,31 @@ def test_provider_balance_prints_each(smm_provider):
     out, _ = run("provider_balance")
     assert "SMM Pusat: 500,000.00 IDR" in out
     assert "OTP: balance not offered" in out
+
+
+@responses.activate
+def test_balance_teaches_the_providers_currency_once(smm_provider):
+    from providers.services import provider_config, provider_fetch_balance
+
+    responses.post("https://smm.example/api", body=fixture("smm_v2", "balance.json"))
+    responses.post("https://smm.example/api", body=fixture("smm_v2", "balance_usd.json"))
+    assert smm_provider.currency == "" and provider_config(smm_provider).currency == ""
+    provider_fetch_balance(smm_provider)
+    smm_provider.refresh_from_db()
+    assert smm_provider.currency == "IDR" and provider_config(smm_provider).currency == "IDR"
+    provider_fetch_balance(smm_provider)  # the upstream now says USD: kept IDR, shown to operators
+    smm_provider.refresh_from_db()
+    assert smm_provider.currency == "IDR"
+    assert "USD" in smm_provider.last_error and "IDR" in smm_provider.last_error
+
+
+@responses.activate
+def test_an_operators_currency_is_never_overwritten(smm_provider):
+    from providers.services import provider_fetch_balance
+
+    Provider.objects.filter(pk=smm_provider.pk).update(currency="USD")
+    smm_provider.refresh_from_db()
+    responses.post("https://smm.example/api", body=fixture("smm_v2", "balance_usd.json"))
+    provider_fetch_balance(smm_provider)
+    smm_provider.refresh_from_db()
+    assert (smm_provider.currency, smm_provider.last_error) == ("USD", "")

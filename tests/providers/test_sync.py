@@ -116,3 +116,15 @@ def test_sms_routes_survive_a_sync(raja_provider):
     result = catalogue_apply(raja_provider, [])
     assert result.disabled == 0
     assert Service.objects.filter(provider=raja_provider, is_active=True).count() == 3
+
+
+def test_service_type_is_kept_and_follows_the_upstream(smm_provider):
+    from dataclasses import replace
+
+    first = [replace(item, service_type="Default" if i else "Package") for i, item in enumerate(items(3))]
+    catalogue_apply(smm_provider, first)
+    stored = dict(Service.objects.filter(provider=smm_provider).values_list("external_id", "service_type"))
+    assert stored == {"0": "Package", "1": "Default", "2": "Default"}
+    result = catalogue_apply(smm_provider, [replace(first[0], service_type="Custom Comments"), *first[1:]])
+    assert result.updated == 1
+    assert Service.objects.get(provider=smm_provider, external_id="0").service_type == "Custom Comments"

@@ -1,6 +1,15 @@
 """SMM panel API v2 (provider-docs 001) plus the wider v2 family's optional actions:
 services, add, status (single and `orders=`), balance, refill, refill_status, cancel.
-Errors are HTTP 200 `{"error": "..."}`."""
+Errors are HTTP 200 `{"error": "..."}`.
+
+Every documented status, deterministically, from the order's link (lower-cased):
+- Pending for the first `smm_step_seconds`, then running for another: `In progress`, or `Processing` when
+  the link contains `processing`; then the final status:
+- `partial` -> Partial (remains = quantity // 3, refund of remains x rate / 1000); `cancel` -> Canceled;
+  `error` -> Error; `refund` -> Refunded (all three: remains = quantity, the whole charge refunded);
+  otherwise Completed (remains 0).
+- `currency-usd` -> its status replies say `"currency": "USD"` (a provider whose money changed).
+`services` items carry `type` "Default" (link + quantity orders, the only kind the panel places)."""
 
 from __future__ import annotations
 
@@ -23,6 +32,7 @@ from . import SandboxProtocol, register
 
 KIND = "smm_v2"
 MAX_IDS = 100
+FULL_REFUND = ("Canceled", "Error", "Refunded")  # final statuses whose whole charge goes back
 CENT = Decimal("0.01")
 
 
@@ -65,7 +75,7 @@ def _add(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpRespo
     rate = Decimal(item["rate"])
     charge = max(_per_1000(rate, quantity), CENT)
     outcome, remains = smm_outcome(link, quantity)
-    refund = charge if outcome in ("Canceled", "Error") else min(_per_1000(rate, remains), charge)
+    refund = charge if outcome in FULL_REFUND else min(_per_1000(rate, remains), charge)
     order = place_order(
         account,
         charge,
@@ -92,7 +102,7 @@ def _status_of(order: SandboxOrder, now: datetime) -> dict[str, str]:
         "start_count": str(view.start_count),
         "status": view.status,
         "remains": str(view.remains),
-        "currency": "IDR",
+        "currency": "USD" if "currency-usd" in order.link.lower() else "IDR",
     }
 
 
@@ -138,7 +148,7 @@ def _cancel_one(account: SandboxAccount, order: SandboxOrder | None, now: dateti
     item = _service(account, order.service_id)
     if item is None or not item["cancel"]:
         return {"error": "Cancel is not available for this service"}
-    if smm_view(order, now).status not in ("Pending", "In progress"):
+    if smm_view(order, now).status not in ("Pending", "Processing", "In progress"):
         return {"error": "Order can not be canceled"}
     if not close_order(order, "Canceled", order.cost, now, remains=order.quantity):
         return {"error": "Order can not be canceled"}
@@ -224,7 +234,7 @@ def smm_services(size: int = 0) -> list[dict[str, Any]]:
                 "service": service_id,
                 "name": f"{platform} {product} [{variant}]",
                 "category": platform,
-                "type": "Default",
+                "type": "Default",  # the only type the panel's orders (link + quantity) fit
                 "rate": str(rate),
                 "min": str(lo),
                 "max": str(hi),
@@ -244,6 +254,8 @@ def smm_outcome(link: str, quantity: int) -> tuple[str, int]:
         return "Canceled", quantity
     if "error" in lowered:
         return "Error", quantity
+    if "refund" in lowered:
+        return "Refunded", quantity
     return "Completed", 0
 
 
@@ -265,7 +277,8 @@ def smm_view(order: SandboxOrder, now: datetime) -> SmmView:
     if now < final_at:
         running = (now - started) / max(final_at - started, timedelta(microseconds=1))
         delivered = int((order.quantity - order.remains) * running)
-        return SmmView("In progress", order.quantity - delivered, start_count)
+        running_word = "Processing" if "processing" in order.link.lower() else "In progress"
+        return SmmView(running_word, order.quantity - delivered, start_count)
     return SmmView(order.outcome, order.remains, start_count)
 
 

@@ -1,4 +1,19 @@
-"""VirtuSIM `json.php` (provider-docs 000): services, order, set_status, active_order, status."""
+"""VirtuSIM `json.php` (provider-docs 000): services, order, set_status, active_order, status.
+
+Only the document's words go out. Statuses: `status&id=` says Pending, Processing (code in), Error or
+Success; `active_order` says Pending, Ready (after set_status 1) or Otp Diterima. Deterministic triggers:
+- `API Key salah`: a wrong key. `Permintaan tidak sesuai`: an unknown action, an order without `service`
+  or with an operator other than telkomsel / indosat / axis / any, a set_status without `id` or with a
+  code other than 1-4. `Layanan tidak ditemukan`: an unknown service id. `Layanan tidak tersedia`: a
+  service whose `tersedia` is "0" (every 13th of the catalogue). `Saldo tidak cukup`: the account's
+  balance is below the price. `Jumlah pesan tidak sesuai`: the account already holds MAX_OPEN_NUMBERS
+  open numbers. `Pesanan tidak ditemukan`: an unknown order id (status, set_status).
+- The code arrives `otp_delay_seconds` after the order (< 0: never); set_status 1 turns Pending into
+  Ready; 3 asks for another code (`Gagal Resend` before the first one); 4 closes it as Success; 2 closes
+  an order without a code as Error, refunded (`Gagal Cancel` once a code is in).
+- `Error`: a number canceled (set_status 2) or left OTP_EXPIRY without a code is closed as Error and
+  refunded; with a code it closes as Success. The document lists no "Cancel" status.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +59,8 @@ def _order(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpRes
         return _fail("Layanan tidak ditemukan")
     if item["tersedia"] == "0":
         return _fail("Layanan tidak tersedia")
+    if account.orders.filter(closed_status="").count() >= MAX_OPEN_NUMBERS:
+        return _fail("Jumlah pesan tidak sesuai")
     delay = account.otp_delay_seconds
     order = place_order(
         account,
@@ -90,7 +107,7 @@ def _apply_set_status(
         open_order.filter(ready_at__isnull=True).update(ready_at=now)
         return "Berhasil menunggu sms masuk"
     if code == "2":
-        if view.sms or not close_order(order, "Cancel", order.cost, now):
+        if view.sms or not close_order(order, CLOSED_WITHOUT_CODE, order.cost, now):
             return None  # a code was received: the number was used
         return "Berhasil membatalkan pesanan"
     if code == "3":
@@ -153,14 +170,14 @@ ACTIONS: dict[str, tuple[Handler, Scope]] = {
 
 
 def expire_open_orders(account: SandboxAccount, now: datetime) -> None:
-    """Numbers left open expire after OTP_EXPIRY: with a code -> Success, without -> Cancel + refund."""
+    """Numbers left open expire after OTP_EXPIRY: with a code -> Success, without -> Error + refund."""
     cutoff = now - OTP_EXPIRY
     for order in account.orders.filter(closed_status="", created_at__lte=cutoff):
         expired_at = order.created_at + OTP_EXPIRY
         if otp_view(order, expired_at).sms:
             close_order(order, "Success", Decimal(0), expired_at)
         else:
-            close_order(order, "Cancel", order.cost, expired_at)
+            close_order(order, CLOSED_WITHOUT_CODE, order.cost, expired_at)
 
 
 @sandbox_endpoint
@@ -180,6 +197,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
 
 # --- catalogue and rules ------------------------------------------------------------
 OTP_WAITING = "Waiting SMS Code"
+CLOSED_WITHOUT_CODE = "Error"  # canceled or expired with no code: refunded; the document has no Cancel status
+MAX_OPEN_NUMBERS = 100  # numbers an account may hold at once; one more -> "Jumlah pesan tidak sesuai"
 OTP_EXPIRY = timedelta(minutes=30)  # numbers left open close on their own (after the panel's 20 min)
 VIRTUSIM_DEFAULT_SIZE = 40
 

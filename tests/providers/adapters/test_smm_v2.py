@@ -295,3 +295,80 @@ def test_extended_off_removes_the_optional_actions(mocked, value):
         with pytest.raises(ProviderNotSupported):
             call()
     assert len(mocked.calls) == 0
+
+
+# --- every documented status, from recorded replies ----------------------------------------------
+@pytest.mark.parametrize(
+    ("fixture", "raw", "status", "remains"),
+    [
+        ("status_pending.json", "Pending", Status.PENDING, 1000),
+        ("status_processing.json", "Processing", Status.PROCESSING, 1000),
+        ("status_in_progress.json", "In progress", Status.PROCESSING, 400),
+        ("status.json", "Completed", Status.COMPLETED, 0),
+        ("status_partial.json", "Partial", Status.PARTIAL, 333),
+        ("status_canceled.json", "Canceled", Status.CANCELED, 1000),
+        ("status_error.json", "Error", Status.FAILED, 1000),
+        ("status_refunded.json", "Refunded", Status.CANCELED, 1000),  # refunded in full, like a cancel
+    ],
+)
+def test_every_documented_status_from_a_recorded_reply(basic, mocked, fixture, raw, status, remains):
+    reply(mocked, fixture, action="status", order="42")
+
+    [result] = basic.fetch_statuses(["42"])
+
+    assert (result.raw_status, result.status, result.remains) == (raw, status, remains)
+
+
+# --- currency ------------------------------------------------------------------------------------
+def test_a_status_in_another_currency_is_refused(basic, mocked):
+    reply(mocked, "status_currency_usd.json", action="status", order="42")
+
+    with pytest.raises(ProviderBadResponse) as caught:
+        basic.fetch_statuses(["42"])
+
+    assert caught.value.message == "currency: USD, but this provider's currency is IDR"
+    assert caught.value.provider == "smm_v2-test"
+
+
+def test_one_entry_in_another_currency_refuses_the_whole_batch(adapter, mocked):
+    """Nothing of the reply is applied: the account's money changed, so no figure of it can be trusted."""
+    reply(mocked, "status_multi_currency_usd.json", action="status", orders="101,102")
+
+    with pytest.raises(ProviderBadResponse, match=r"102\.currency: USD"):
+        adapter.fetch_statuses(["101", "102"])
+
+
+def test_the_providers_own_currency_is_accepted(mocked):
+    usd = make_adapter(KIND, options={"extended": False}, currency="usd")
+    reply(mocked, "status_currency_usd.json", action="status", order="42")
+    reply(mocked, "status.json", action="status", order="43")
+
+    [result] = usd.fetch_statuses(["42"])
+    assert (result.status, result.remains) == (Status.PARTIAL, 500)
+    with pytest.raises(ProviderBadResponse, match="currency: IDR, but this provider's currency is USD"):
+        usd.fetch_statuses(["43"])
+
+
+def test_a_status_without_currency_is_read(basic, mocked):
+    mocked.post(URL, json={"charge": "10", "start_count": "5", "status": "Completed", "remains": "0"})
+
+    [result] = basic.fetch_statuses(["42"])
+
+    assert result.status is Status.COMPLETED
+
+
+def test_balance_names_its_currency(adapter, mocked):
+    reply(mocked, "balance_usd.json", action="balance")
+
+    balance = adapter.fetch_balance()
+
+    assert (balance.amount, balance.currency) == (Decimal("12.50"), "USD")
+
+
+# --- service type --------------------------------------------------------------------------------
+def test_service_type_is_read_as_sent(adapter, mocked):
+    reply(mocked, "services_types.json", action="services")
+
+    types = [s.service_type for s in adapter.fetch_services()]
+
+    assert types == ["Default", "Custom Comments", "Package", ""]  # absent: empty, not invented

@@ -6,9 +6,9 @@ import pytest
 import responses
 from responses import matchers
 
-from providers.adapters.errors import ProviderBadResponse, ProviderNotSupported, ProviderRejected
+from providers.adapters.errors import ProviderBadResponse, ProviderNotSupported, ProviderRejected, Refusal
 from providers.adapters.types import Capability, OrderRequest, ProductKind, Status
-from providers.adapters.virtusim import VirtuSimAdapter, _otp_code
+from providers.adapters.virtusim import VirtuSimAdapter, _otp_code, refusal_of
 
 from .conftest import API_KEY, URLS, assert_no_secret, fixture_json, make_adapter, query
 
@@ -261,3 +261,61 @@ def test_virtusim_has_no_balance_endpoint(adapter, mocked):
     assert not adapter.has(Capability.BALANCE)
     with pytest.raises(ProviderNotSupported):
         adapter.fetch_balance()
+
+
+# --- every documented message, read into what it means --------------------------------------------
+@pytest.mark.parametrize(
+    ("fixture", "refusal"),
+    [
+        ("error_api_key_salah.json", Refusal.AUTH),
+        ("error_saldo_tidak_cukup.json", Refusal.PROVIDER_FUNDS),
+        ("error_layanan_tidak_ditemukan.json", Refusal.NO_SERVICE),
+        ("error_layanan_tidak_tersedia.json", Refusal.OUT_OF_STOCK),
+        ("error_jumlah_pesan_tidak_sesuai.json", Refusal.LIMIT),
+        ("error_permintaan_tidak_sesuai.json", Refusal.BAD_REQUEST),
+    ],
+)
+def test_order_refusals_carry_their_meaning(adapter, mocked, fixture, refusal):
+    reply(mocked, fixture)
+
+    with pytest.raises(ProviderRejected) as caught:
+        adapter.place_order(OrderRequest(kind=ProductKind.OTP, service_id="26"))
+
+    assert caught.value.refusal is refusal
+    assert caught.value.provider == "virtusim-test"  # the meaning survives the reading wrapper
+
+
+def test_set_status_failures_carry_their_meaning(adapter, mocked):
+    reply(mocked, "set_status_gagal_cancel.json", action="set_status", id="9418", status="2")
+    reply(mocked, "error_jumlah_pesan_tidak_sesuai.json", action="set_status", id="9418", status="3")
+
+    with pytest.raises(ProviderRejected) as refused:
+        adapter.cancel("9418")
+    with pytest.raises(ProviderRejected) as limited:
+        adapter.resend("9418")
+
+    assert (refused.value.refusal, limited.value.refusal) == (Refusal.REFUSED, Refusal.LIMIT)
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("API Key salah", Refusal.AUTH),
+        ("  saldo  TIDAK cukup ", Refusal.PROVIDER_FUNDS),
+        ("Pesanan tidak ditemukan", Refusal.NOT_FOUND),
+        ("Gagal Ready", Refusal.REFUSED),
+        ("Gagal Selesai", Refusal.REFUSED),
+        ("Server sedang maintenance", None),  # not in the document: no meaning is guessed
+    ],
+)
+def test_refusal_of_documented_texts(text, refusal):
+    assert refusal_of(text) is refusal
+
+
+def test_error_status_from_a_recorded_reply_is_failed(adapter, mocked):
+    reply(mocked, "active_order_empty.json", action="active_order")
+    reply(mocked, "status_error.json", action="status", id="9415")
+
+    [result] = adapter.fetch_statuses(["9415"])
+
+    assert (result.status, result.raw_status, result.found) == (Status.FAILED, "Error", True)

@@ -85,7 +85,7 @@ def test_add_charges_per_1000_and_progresses_to_completed(client, account):
 
 @pytest.mark.parametrize(
     ("keyword", "final", "remains"),
-    [("partial", "Partial", 100), ("cancel", "Canceled", 300), ("error", "Error", 300)],
+    [("partial", "Partial", 100), ("cancel", "Canceled", 300), ("error", "Error", 300), ("refund", "Refunded", 300)],
 )
 def test_link_keywords_decide_the_end_and_refund(client, account, keyword, final, remains):
     item = next(s for s in smm_services() if "." not in s["rate"] and int(s["min"]) == 100)
@@ -158,3 +158,45 @@ def test_refill_and_refill_status(client, account):
     assert call(client, account, action="refill", order=no_refill) == {
         "error": "Refill is not available for this service"
     }
+
+
+DOCUMENTED = ["Pending", "Processing", "In progress", "Completed", "Partial", "Canceled", "Error", "Refunded"]
+
+
+def test_every_documented_status_is_produced(client, account):
+    """provider-docs 001's eight statuses, each from its documented trigger (module docstring)."""
+    seen = set()
+    links = ["https://ig.com/a", "https://ig.com/processing", "https://ig.com/partial", "https://ig.com/cancel",
+             "https://ig.com/error", "https://ig.com/refund"]  # fmt: skip
+    ids = [add(client, account, link=link)["order"] for link in links]
+    for _phase in range(3):
+        body = call(client, account, action="status", orders=",".join(ids))
+        seen |= {entry["status"] for entry in body.values()}
+        rewind(STEP, account=account)
+    assert seen == set(DOCUMENTED)
+
+
+def test_processing_keyword_shows_processing_while_running(client, account):
+    order_id = add(client, account, link="https://ig.com/processing-fast")["order"]
+    rewind(STEP + 1, account=account)
+    assert call(client, account, action="status", order=order_id)["status"] == "Processing"
+    rewind(STEP, account=account)
+    assert call(client, account, action="status", order=order_id)["status"] == "Completed"
+
+
+def test_refunded_gives_the_whole_charge_back_once(client, account):
+    item = service()
+    order_id = add(client, account, link="https://ig.com/refund", item=item)["order"]
+    charge = Decimal(call(client, account, action="status", order=order_id)["charge"])
+    rewind(2 * STEP, account=account)
+    for _ in range(2):  # asked twice: refunded once
+        status = call(client, account, action="status", order=order_id)
+        assert (status["status"], status["remains"], Decimal(status["charge"])) == ("Refunded", item["min"], charge)
+    assert balance_of(account) == Decimal("500000")
+
+
+def test_currency_keyword_changes_the_status_currency(client, account):
+    usd = add(client, account, link="https://ig.com/currency-usd")["order"]
+    idr = add(client, account)["order"]
+    body = call(client, account, action="status", orders=f"{usd},{idr}")
+    assert (body[usd]["currency"], body[idr]["currency"]) == ("USD", "IDR")

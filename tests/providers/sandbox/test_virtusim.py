@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from providers.sandbox.models import SandboxOrder
 from providers.sandbox.protocols.virtusim import VIRTUSIM_DEFAULT_SIZE, virtusim_services
@@ -102,7 +103,7 @@ def test_cancel_before_code_refunds_and_leaves_active_order(client, account):
     assert body["status"] is True and body["data"]["id"] == order_id
     assert balance_of(account) == Decimal("100000")
     assert call(client, account, action="active_order")["data"] == []
-    assert call(client, account, action="status", id=order_id)["data"]["status"] == "Cancel"
+    assert call(client, account, action="status", id=order_id)["data"]["status"] == "Error"
     again = call(client, account, action="set_status", id=order_id, status="2")
     assert again["status"] is False and again["msg"] == "Gagal Cancel"
     assert balance_of(account) == Decimal("100000")
@@ -153,7 +154,7 @@ def test_never_arriving_code_expires_with_refund(client, make_account):
     rewind(29 * 60, account=account)
     assert call(client, account, action="status", id=order_id)["data"]["status"] == "Pending"
     rewind(2 * 60, account=account)
-    assert call(client, account, action="status", id=order_id)["data"]["status"] == "Cancel"
+    assert call(client, account, action="status", id=order_id)["data"]["status"] == "Error"
     assert balance_of(account) == Decimal("100000")
 
 
@@ -162,3 +163,35 @@ def test_orders_are_private_to_their_account(client, account, make_account):
     order_id = call(client, account, action="order", service=first_in_stock()["id"])["data"]["id"]
     assert call(client, other, action="status", id=order_id)["data"]["msg"] == "Pesanan tidak ditemukan"
     assert call(client, other, action="active_order")["data"] == []
+
+
+def test_too_many_open_numbers_is_jumlah_pesan_tidak_sesuai(client, account):
+    from providers.sandbox.protocols.virtusim import MAX_OPEN_NUMBERS
+
+    SandboxOrder.objects.bulk_create(
+        SandboxOrder(account=account, external_id=f"x{i}", created_at=timezone.now()) for i in range(MAX_OPEN_NUMBERS)
+    )
+    before = balance_of(account)
+    reply = call(client, account, action="order", service=first_in_stock()["id"], operator="any")
+    assert reply == {"status": False, "data": {"msg": "Jumlah pesan tidak sesuai"}}
+    assert balance_of(account) == before  # refused: nothing charged
+    SandboxOrder.objects.filter(external_id="x0").update(closed_status="Success")
+    assert call(client, account, action="order", service=first_in_stock()["id"], operator="any")["status"] is True
+
+
+def test_status_words_are_only_the_documents(client, account):
+    """`status&id=` says Pending, Processing, Error or Success; `active_order` Pending, Ready, Otp Diterima."""
+    seen_status, seen_active = set(), set()
+    ids = [call(client, account, action="order", service=first_in_stock()["id"])["data"]["id"] for _ in range(4)]
+    call(client, account, action="set_status", id=ids[1], status="1")
+    for order_id in ids:
+        seen_status.add(call(client, account, action="status", id=order_id)["data"]["status"])
+    seen_active |= {item["status"] for item in call(client, account, action="active_order")["data"]}
+    call(client, account, action="set_status", id=ids[2], status="2")  # canceled -> Error
+    rewind(25, account=account)  # the codes arrive
+    seen_status |= {call(client, account, action="status", id=i)["data"]["status"] for i in ids}
+    seen_active |= {item["status"] for item in call(client, account, action="active_order")["data"]}
+    call(client, account, action="set_status", id=ids[3], status="4")
+    seen_status.add(call(client, account, action="status", id=ids[3])["data"]["status"])
+    assert seen_status == {"Pending", "Processing", "Error", "Success"}
+    assert seen_active == {"Pending", "Ready", "Otp Diterima"}
