@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import DecimalField, ExpressionWrapper, F
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from providers.adapters import ADAPTERS, credential_fields
 from providers.adapters.errors import ProviderError
-from providers.inbox import InboxResult, has_inbox, inbox_fetch, inbox_fetch_all
+from providers.inbox import InboxResult, has_inbox, inbox_fetch, inbox_fetch_all, inbox_providers
 from providers.models import COST, InboxMessage, MarkupRule, Provider, RuleScope, Service, ServicePrice
 from providers.pricing import PricingResult, off_sale_services, pricing_refresh
 from providers.services import (
@@ -478,10 +479,19 @@ class InboxMessageAdmin(admin.ModelAdmin):
         return [path("fetch/", view, name="providers_inboxmessage_fetch"), *super().get_urls()]
 
     def fetch_view(self, request: HttpRequest) -> HttpResponse:
-        """The changelist's button: fetch every enabled gateway's inbox now (POST only)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """The changelist's button: GET asks, POST fetches every enabled gateway's inbox now."""
         if not self.has_view_permission(request):
-            return HttpResponse(status=403)
-        _inbox_messages(self, request, inbox_fetch_all())
-        return HttpResponseRedirect(reverse("admin:providers_inboxmessage_changelist"))
+            raise PermissionDenied
+        if request.method == "POST":
+            _inbox_messages(self, request, inbox_fetch_all())
+            return HttpResponseRedirect(reverse("admin:providers_inboxmessage_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/providers/inbox_fetch.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Fetch SMS inbox now"),
+                "providers": inbox_providers(),
+                "opts": self.model._meta,
+            },
+        )
