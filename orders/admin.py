@@ -189,38 +189,6 @@ def _rupiah(amount) -> str:
     return "-" if amount is None else format_rupiah(amount)
 
 
-class SmsDifferenceInline(ReadOnlyInline):
-    model = SmsDifference
-    fields = [
-        "kind",
-        "external_id",
-        "number",
-        "order_link",
-        "sent_at",
-        "panel_state",
-        "upstream_state",
-        "panel_parts",
-        "upstream_parts",
-        "panel_cost_rp",
-        "upstream_cost_rp",
-        "detail",
-    ]
-    readonly_fields = fields
-    max_num = 0
-
-    @admin.display(description=_("order"))
-    def order_link(self, obj: SmsDifference) -> str:
-        return _order_link(obj.order_id)
-
-    @admin.display(description=_("panel cost"))
-    def panel_cost_rp(self, obj: SmsDifference) -> str:
-        return _rupiah(obj.panel_cost)
-
-    @admin.display(description=_("gateway cost"))
-    def upstream_cost_rp(self, obj: SmsDifference) -> str:
-        return _rupiah(obj.upstream_cost)
-
-
 @admin.register(SmsReconciliation)
 class SmsReconciliationAdmin(ReadOnlyAdmin):
     """One row per SMS gateway and day. Information only: a difference moves no money."""
@@ -240,8 +208,24 @@ class SmsReconciliationAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "provider", ("day", admin.DateFieldListFilter)]
     list_select_related = ["provider"]
-    inlines = [SmsDifferenceInline]
+    # The differences open in their own (paginated) changelist: a bad day may have thousands.
+    fields = [
+        "provider",
+        "day",
+        "status",
+        "reason",
+        "differences_link",
+        "upstream_count",
+        "panel_count",
+        "matched_count",
+        "upstream_cost_rp",
+        "panel_cost_rp",
+        "ran_at",
+    ]
     actions = ["compare_again"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.fields
 
     @admin.display(description=_("differences"))
     def differences_link(self, obj: SmsReconciliation) -> str:
