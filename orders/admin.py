@@ -7,13 +7,23 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_money import MoneyAdmin
-from accounts.money import format_count
+from accounts.money import format_count, format_rupiah
 from common.admin_paging import EstimatedCountPaginator
-from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient
+from orders.models import (
+    CallbackEvent,
+    Order,
+    OrderEvent,
+    OrderRecipient,
+    ReconciliationStatus,
+    SmsDifference,
+    SmsReconciliation,
+)
+from orders.reconcile import sms_reconcile_day, sms_reconcile_summary
 from orders.refresh import refresh_tick
 from orders.services import OrderActionError, order_resolve_failed, order_resolve_placed
 from orders.views import reports as report_views
@@ -162,3 +172,140 @@ class CallbackEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- daily SMS reconciliation (orders.reconcile) -------------------------------------------------------
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def _order_link(order_id: int | None) -> str:
+    if order_id is None:
+        return "-"
+    return format_html('<a href="{}">#{}</a>', reverse("admin:orders_order_change", args=[order_id]), order_id)
+
+
+def _rupiah(amount) -> str:
+    return "-" if amount is None else format_rupiah(amount)
+
+
+@admin.register(SmsReconciliation)
+class SmsReconciliationAdmin(ReadOnlyAdmin):
+    """One row per SMS gateway and day. Information only: a difference moves no money."""
+
+    list_display = [
+        "day",
+        "provider",
+        "status",
+        "upstream_count",
+        "panel_count",
+        "matched_count",
+        "differences_link",
+        "upstream_cost_rp",
+        "panel_cost_rp",
+        "reason",
+        "ran_at",
+    ]
+    list_filter = ["status", "provider", ("day", admin.DateFieldListFilter)]
+    list_select_related = ["provider"]
+    # The differences open in their own (paginated) changelist: a bad day may have thousands.
+    fields = [
+        "provider",
+        "day",
+        "status",
+        "reason",
+        "differences_link",
+        "upstream_count",
+        "panel_count",
+        "matched_count",
+        "upstream_cost_rp",
+        "panel_cost_rp",
+        "ran_at",
+    ]
+    actions = ["compare_again"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.fields
+
+    @admin.display(description=_("differences"))
+    def differences_link(self, obj: SmsReconciliation) -> str:
+        if obj.status == ReconciliationStatus.FAILED:
+            return "-"
+        url = reverse("admin:orders_smsdifference_changelist") + f"?run__id__exact={obj.pk}"
+        text = _("%(total)s (unknown %(unknown)s, missing %(missing)s, state %(state)s, price %(price)s)") % {
+            "total": obj.difference_count,
+            "unknown": obj.unknown_count,
+            "missing": obj.missing_count,
+            "state": obj.state_count,
+            "price": obj.price_count,
+        }
+        return format_html('<a href="{}">{}</a>', url, text)
+
+    @admin.display(description=_("gateway cost"), ordering="upstream_cost")
+    def upstream_cost_rp(self, obj: SmsReconciliation) -> str:
+        return _rupiah(obj.upstream_cost)
+
+    @admin.display(description=_("panel cost"), ordering="panel_cost")
+    def panel_cost_rp(self, obj: SmsReconciliation) -> str:
+        return _rupiah(obj.panel_cost)
+
+    @admin.action(description=_("Compare again (replaces the day's result)"))
+    def compare_again(self, request: HttpRequest, queryset) -> None:
+        for run in queryset.select_related("provider"):
+            again = sms_reconcile_day(run.provider, run.day)
+            level = messages.ERROR if again.status == ReconciliationStatus.FAILED else messages.SUCCESS
+            self.message_user(request, sms_reconcile_summary(again), level)
+
+
+@admin.register(SmsDifference)
+class SmsDifferenceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "run_day",
+        "run_provider",
+        "kind",
+        "external_id",
+        "number",
+        "order_link",
+        "sent_at",
+        "panel_state",
+        "upstream_state",
+        "panel_parts",
+        "upstream_parts",
+        "panel_cost_rp",
+        "upstream_cost_rp",
+        "detail",
+    ]
+    list_filter = ["kind", "run__provider", ("run__day", admin.DateFieldListFilter)]
+    search_fields = ["=external_id", "number", "=order__id"]
+    list_select_related = ["run__provider"]
+    show_full_result_count = False
+
+    @admin.display(description=_("day (WIB)"), ordering="run__day")
+    def run_day(self, obj: SmsDifference):
+        return obj.run.day
+
+    @admin.display(description=_("provider"), ordering="run__provider__name")
+    def run_provider(self, obj: SmsDifference):
+        return obj.run.provider
+
+    @admin.display(description=_("order"), ordering="order_id")
+    def order_link(self, obj: SmsDifference) -> str:
+        return _order_link(obj.order_id)
+
+    @admin.display(description=_("panel cost"), ordering="panel_cost")
+    def panel_cost_rp(self, obj: SmsDifference) -> str:
+        return _rupiah(obj.panel_cost)
+
+    @admin.display(description=_("gateway cost"), ordering="upstream_cost")
+    def upstream_cost_rp(self, obj: SmsDifference) -> str:
+        return _rupiah(obj.upstream_cost)

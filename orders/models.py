@@ -256,3 +256,78 @@ class WorkerLease(models.Model):
             "holder": self.holder or "-",
             "time": f"{self.expires_at:%H:%M:%S}",
         }
+
+
+class ReconciliationStatus(models.TextChoices):
+    OK = "ok", _("compared")
+    FAILED = "failed", _("failed")
+
+
+class SmsReconciliation(models.Model):
+    """One day of one SMS gateway compared with the panel's SMS orders (orders.reconcile). Information
+    for operators only: no money moves because of a difference. Running the same day again replaces it."""
+
+    provider = models.ForeignKey(Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("day (WIB)"))
+    status = models.CharField(_("result"), max_length=8, choices=ReconciliationStatus.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    upstream_count = models.PositiveIntegerField(_("SMS in the gateway's report"), default=0)
+    panel_count = models.PositiveIntegerField(_("SMS in the panel"), default=0)
+    matched_count = models.PositiveIntegerField(_("matching"), default=0)
+    unknown_count = models.PositiveIntegerField(_("unknown to the panel"), default=0)
+    missing_count = models.PositiveIntegerField(_("missing upstream"), default=0)
+    state_count = models.PositiveIntegerField(_("state differs"), default=0)
+    price_count = models.PositiveIntegerField(_("price differs"), default=0)
+    upstream_cost = models.DecimalField(_("gateway cost"), default=0, **MONEY)
+    panel_cost = models.DecimalField(_("panel cost"), default=0, **MONEY)
+    ran_at = models.DateTimeField(_("run at"))
+
+    class Meta:
+        verbose_name = _("SMS reconciliation")
+        verbose_name_plural = _("SMS reconciliations")
+        ordering = ["-day", "provider_id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "day"], name="sms_reconciliation_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.day}"
+
+    @property
+    def difference_count(self) -> int:
+        return self.unknown_count + self.missing_count + self.state_count + self.price_count
+
+
+class DifferenceKind(models.TextChoices):
+    UNKNOWN = "unknown", _("sent upstream, unknown to the panel")
+    MISSING = "missing", _("in the panel, missing upstream")
+    STATE = "state", _("state differs")
+    PRICE = "price", _("price differs")
+
+
+class SmsDifference(models.Model):
+    """One SMS on which the gateway's report and the panel disagree."""
+
+    run = models.ForeignKey(
+        SmsReconciliation, verbose_name=_("SMS reconciliation"), on_delete=models.CASCADE, related_name="differences"
+    )
+    kind = models.CharField(_("difference"), max_length=8, choices=DifferenceKind.choices)
+    external_id = models.CharField(_("upstream id"), max_length=100, blank=True)
+    number = models.CharField(_("number"), max_length=32, blank=True)
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    panel_state = models.CharField(_("panel state"), max_length=40, blank=True)
+    upstream_state = models.CharField(_("gateway state"), max_length=80, blank=True)
+    panel_parts = models.PositiveSmallIntegerField(_("panel SMS count"), null=True, blank=True)
+    upstream_parts = models.PositiveSmallIntegerField(_("gateway SMS count"), null=True, blank=True)
+    panel_cost = models.DecimalField(_("panel cost"), null=True, blank=True, **MONEY)
+    upstream_cost = models.DecimalField(_("gateway cost"), null=True, blank=True, **MONEY)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS difference")
+        verbose_name_plural = _("SMS differences")
+        ordering = ["run_id", "kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id or self.number}"

@@ -25,6 +25,9 @@ SCHEDULES = (
     Declared("reconcile unknown orders", "orders.tasks.reconcile_orders", 5),
     Declared("provider balances", "orders.tasks.poll_provider_balances", 10),
     Declared("catalogue sync", "orders.tasks.sync_catalogues", 60),
+    # Hourly, but each provider's yesterday is compared once (again only after a failed run).
+    Declared("SMS reconciliation", "orders.tasks.reconcile_sms_reports", 60),
+    Declared("SMS inbox", "providers.tasks.fetch_inboxes", 10),
 )
 
 

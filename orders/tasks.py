@@ -51,6 +51,14 @@ def reconcile_orders() -> str:
     return str(reconcile_unknown())
 
 
+def reconcile_sms_reports() -> str:
+    """Yesterday's (WIB) SMS gateway reports against the panel's SMS, once a day per provider (the
+    hourly schedule retries a day whose run failed). Information for operators: no money moves."""
+    from orders.reconcile import sms_reconcile_due, sms_reconcile_summary
+
+    return "; ".join(sms_reconcile_summary(run) for run in sms_reconcile_due()) or "nothing due"
+
+
 def sync_catalogues() -> str:
     from providers.adapters.errors import ProviderError
     from providers.models import Provider

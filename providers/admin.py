@@ -7,8 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import DecimalField, ExpressionWrapper, F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import number_format
@@ -19,7 +20,8 @@ from accounts.admin_money import MoneyAdmin, rupiah_column
 from accounts.money import format_count, format_rupiah
 from providers.adapters import ADAPTERS, credential_fields
 from providers.adapters.errors import ProviderError
-from providers.models import COST, MarkupRule, Provider, RuleScope, Service, ServicePrice
+from providers.inbox import InboxResult, has_inbox, inbox_fetch, inbox_fetch_all, inbox_providers
+from providers.models import COST, InboxMessage, MarkupRule, Provider, RuleScope, Service, ServicePrice
 from providers.pricing import PricingResult, off_sale_services, pricing_refresh
 from providers.services import (
     provider_callback_url,
@@ -96,7 +98,7 @@ class ProviderAdmin(MoneyAdmin):
         "last_balance_at",
         "last_error",
     ]
-    actions = ["test_connection", "sync_now", "fetch_balance"]
+    actions = ["test_connection", "sync_now", "fetch_balance", "fetch_inbox"]
     fieldsets = (
         (None, {"fields": ("name", "kind", "base_url", "enabled", "options", "low_balance_threshold", "currency")}),
         (_("Credentials (write-only)"), {"fields": ()}),  # the registry's credentials: get_fieldsets
@@ -166,6 +168,10 @@ class ProviderAdmin(MoneyAdmin):
     @admin.action(description=_("Fetch balance"))
     def fetch_balance(self, request: HttpRequest, queryset) -> None:
         self._each(request, queryset, lambda p: format_rupiah(provider_fetch_balance(p).amount), _("balance"))
+
+    @admin.action(description=_("Fetch SMS inbox now"))
+    def fetch_inbox(self, request: HttpRequest, queryset) -> None:
+        _inbox_messages(self, request, [inbox_fetch(provider) for provider in queryset if has_inbox(provider)])
 
     def get_urls(self):
         return [
@@ -449,3 +455,67 @@ class ServicePriceAdmin(MoneyAdmin):
             return _("none")
         url = reverse("admin:providers_markuprule_change", args=[obj.rule_id])
         return format_html('<a href="{}">#{} {}</a>', url, obj.rule_id, RuleScope(obj.rule.scope).label)
+
+
+def _inbox_messages(model_admin: admin.ModelAdmin, request: HttpRequest, results: list[InboxResult]) -> None:
+    if not results:
+        model_admin.message_user(request, _("No selected provider has an SMS inbox."), messages.WARNING)
+    for result in results:
+        if result.error:
+            text = _("%(provider)s: the inbox could not be fetched: %(error)s")
+            model_admin.message_user(
+                request, text % {"provider": result.provider, "error": result.error}, messages.ERROR
+            )
+        else:
+            text = _("%(provider)s: %(fetched)s messages in the inbox, %(stored)s new.")
+            values = {"provider": result.provider, "fetched": result.fetched, "stored": result.stored}
+            model_admin.message_user(request, text % values, messages.SUCCESS)
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(admin.ModelAdmin):
+    """Incoming SMS of the gateways' inboxes, read-only (operators only: it names the supplier)."""
+
+    list_display = ["received_at", "provider", "number", "text_excerpt", "external_id", "fetched_at"]
+    list_filter = ["provider", ("received_at", admin.DateFieldListFilter)]
+    search_fields = ["number", "text"]
+    list_select_related = ["provider"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("message"), ordering="text")
+    def text_excerpt(self, obj: InboxMessage) -> str:
+        return obj.text if len(obj.text) <= 80 else obj.text[:79] + "…"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.fetch_view)
+        return [path("fetch/", view, name="providers_inboxmessage_fetch"), *super().get_urls()]
+
+    def fetch_view(self, request: HttpRequest) -> HttpResponse:
+        """The changelist's button: GET asks, POST fetches every enabled gateway's inbox now."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            _inbox_messages(self, request, inbox_fetch_all())
+            return HttpResponseRedirect(reverse("admin:providers_inboxmessage_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/providers/inbox_fetch.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Fetch SMS inbox now"),
+                "providers": inbox_providers(),
+                "opts": self.model._meta,
+            },
+        )

@@ -320,3 +320,31 @@ class ServicePrice(models.Model):
         """On sale, and still above the service's current cost (a guard against a stale row)."""
         service = self.service
         return self.on_sale and service.is_active and service.is_enabled and self.price > service.cost
+
+
+class InboxMessage(models.Model):
+    """An SMS received in an SMS gateway's inbox (masking inbox.php), kept for operators.
+
+    Unique per provider and `key`: the gateway's message id when it gives one, otherwise a hash of
+    number, time and text, so fetching the same inbox again stores nothing twice."""
+
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="inbox_messages"
+    )
+    key = models.CharField(_("key"), max_length=80, editable=False)
+    external_id = models.CharField(_("upstream id"), max_length=100, blank=True)
+    number = models.CharField(_("sender"), max_length=32)
+    text = models.TextField(_("message"))
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    fetched_at = models.DateTimeField(_("fetched"), auto_now_add=True)
+    raw = models.JSONField(_("raw reply"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("incoming SMS")
+        verbose_name_plural = _("SMS inbox")
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "key"], name="inbox_message_once")]
+        indexes = [models.Index(fields=["number"], name="inbox_message_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.text[:40]}"

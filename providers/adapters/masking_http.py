@@ -4,11 +4,14 @@ One recipient per request; delivery comes back as a GET callback or by polling r
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -26,11 +29,13 @@ from .types import (
     Capability,
     DeliveryReport,
     DeliveryState,
+    IncomingSms,
     OrderRequest,
     PlacedOrder,
     ProductKind,
     ProviderBalance,
     RecipientResult,
+    SentSms,
     Status,
     StatusResult,
 )
@@ -44,6 +49,7 @@ MAX_UNKNOWN_STREAK = 3
 REPORT_ID = re.compile(r"\d+")
 REPORT_CODE = re.compile(r"(\d+)\b\s*(.*)", re.DOTALL)
 AMOUNT = re.compile(r"\d[\d.,]*")
+WIB = ZoneInfo("Asia/Jakarta")  # the gateway's clock
 
 # DLR `error_code`s (provider-docs 003, "Callable API DLR"). None of the three failures costs the vendor's
 # balance: 52 says so ("tidak memotong saldo"); 50 and 51 mean the account had no usable balance, so the SMS
@@ -66,6 +72,39 @@ REPORT_50_REASONS: tuple[tuple[str, str], ...] = (
     ("saldo habis", SALDO_HABIS),
     ("insufficient credit", SALDO_HABIS),
 )
+# The texts the document gives beside each code (report.php's and the DLR's wording), for a report
+# that prints the text instead of the code.
+REPORT_TEXT_CODES: Mapping[str, str] = {
+    "delivered": "22",
+    "pending": "20",
+    "saldo habis": "50",
+    "insufficient credit balance": "50",
+    "periode habis": "51",
+    "expiration period": "51",
+    "expiration periode": "51",
+    "no charge": "52",
+}
+
+# reports_post.php / inbox.php tables: our name -> the header names that mean it (first found wins).
+# The contract's names come first (id,tanggal,msisdn,pesan,jumlah_sms,status,keterangan and
+# id,tanggal,pengirim,pesan); the rest are the vendor's own words for the same things.
+REPORT_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "id": ("id", "rpt", "report_id", "session_id"),
+    "at": ("tanggal", "waktu", "date", "time"),
+    "number": ("msisdn", "hp", "tujuan", "nomor"),
+    "message": ("pesan", "message"),
+    "parts": ("jumlah_sms", "jumlah", "sms"),
+    "status": ("status", "error_code", "kode"),
+    "text": ("keterangan", "error_message", "description"),
+}
+INBOX_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "id": ("id", "inbox_id"),
+    "at": ("tanggal", "waktu", "date", "time"),
+    "number": ("pengirim", "msisdn", "hp", "nomor", "sender"),
+    "text": ("pesan", "message", "isi"),
+}
+DELIMITERS = (",", ";", "\t", "|")
+TIME_FORMATS = ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y")
 
 
 def parse_amount(text: str) -> Decimal | None:
@@ -88,7 +127,9 @@ class MaskingHttpAdapter(ProviderAdapter):
     credentials = (USERNAME, PASSWORD)
     sms_routes = ("masking",)
     product_kind = ProductKind.SMS
-    capabilities = frozenset({Capability.BALANCE, Capability.CALLBACKS, Capability.REPORT_POLL})
+    capabilities = frozenset(
+        {Capability.BALANCE, Capability.CALLBACKS, Capability.REPORT_POLL, Capability.SENT_REPORT, Capability.INBOX}
+    )
     # SMS orders take their state from per-recipient reports (DELIVERY_STATES), not an order status.
     status_map: Mapping[str, Status] = {}
     account_codes: Mapping[str, str] = {
@@ -191,8 +232,10 @@ class MaskingHttpAdapter(ProviderAdapter):
         logger.warning("%s: report %s: 50 with an unknown reason %r; kept as failed", self.label, report_id, text)
         return "50", DeliveryState.FAILED
 
-    def download_report(self, start: date, end: date) -> str:
-        """reports_post.php for a date range (d-m-Y): the vendor's report file as text."""
+    def download_report(self, start: date, end: date) -> list[SentSms]:
+        """reports_post.php for a date range (d-m-Y, both days inclusive): every SMS the account sent,
+        one row each. The document shows only the request (an HTML form); the reply is the table of
+        docs/upstream-contract.md, read by its header (see REPORT_COLUMNS and docs/provider-notes.md)."""
         if start > end:
             raise ValueError("report start date is after its end date")
         fields = {
@@ -202,14 +245,102 @@ class MaskingHttpAdapter(ProviderAdapter):
             "download_report_button": "Download",  # the vendor's form posts its button too
         }
         response = self.request("POST", self._url("reports_post.php"), data=fields)
-        self._check_http(response)
-        return response.text
+        # An empty body is not "nothing sent" (the reply always has its header): reconciling against it
+        # would call every panel SMS missing upstream.
+        rows = self._table(response, REPORT_COLUMNS, required=("id", "number", "status"), allow_empty=False)
+        return [self._sent_row(row, response) for row in rows]
 
-    def inbox(self) -> str:
-        """inbox.php (collocation modem accounts): the vendor's inbox listing as text."""
+    def inbox(self) -> list[IncomingSms]:
+        """inbox.php (collocation modem accounts): the messages received, read by the header like the
+        report. An empty body is an empty inbox (nothing is stored from it, so nothing can go wrong)."""
         response = self.request("GET", self._url("inbox.php"), params=self._credentials())
+        rows = self._table(response, INBOX_COLUMNS, required=("number", "text"), allow_empty=True)
+        return [
+            IncomingSms(
+                external_id=self._digits(row, "id", response, required=False),
+                number=row["number"],
+                received_at=self._time(row, response),
+                text=row["text"],
+                raw=row["raw"],
+            )
+            for row in rows
+        ]
+
+    # --- report tables ---------------------------------------------------------------------------
+    def _table(
+        self,
+        response: requests.Response,
+        columns: Mapping[str, tuple[str, ...]],
+        *,
+        required: tuple[str, ...],
+        allow_empty: bool,
+    ) -> list[dict]:
+        """Rows of a delimited table with a header line, keyed by `columns` (our name -> header aliases).
+        A one-line reply that is no header is the vendor refusing ("Username atau Password salah")."""
         self._check_http(response)
-        return response.text
+        body = response.text.lstrip("\ufeff").strip()
+        if not body:
+            if allow_empty:
+                return []
+            raise self.bad("empty reply", response)
+        if body[0] == "<":
+            raise self.bad("HTML page instead of a report", response)
+        if body[0] in "{[":
+            raise self.bad("JSON instead of a report", response)
+        first_line = body.splitlines()[0]
+        delimiter = max(DELIMITERS, key=first_line.count)
+        reader = csv.reader(io.StringIO(body), delimiter=delimiter)
+        header = [cell.strip().lower() for cell in next(reader)]
+        where = {name: _column(header, aliases) for name, aliases in columns.items()}
+        if len(header) == 1 and body.count("\n") == 0 and all(where[name] is None for name in required):
+            raise self.rejected(first_line[:200], response)  # a message, not a table
+        missing = [name for name in required if where[name] is None]
+        if missing:
+            raise self.bad(f"report header {first_line[:120]!r} lacks {', '.join(missing)}", response)
+        rows = []
+        for line, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(header):
+                raise self.bad(f"line {line}: {len(cells)} fields, the header has {len(header)}", response)
+            row: dict = {name: cells[i].strip() if i is not None else "" for name, i in where.items()}
+            row["raw"] = dict(zip(header, cells, strict=True))
+            rows.append(row)
+        return rows
+
+    def _sent_row(self, row: dict, response: requests.Response) -> SentSms:
+        """`status` holds the code (22) with its text in `keterangan`, or only the text (Delivered)."""
+        status = row["status"]
+        code = status if status.isdigit() else REPORT_TEXT_CODES.get(status.lower(), "")
+        parts = self._digits(row, "parts", response, required=False)
+        return SentSms(
+            external_id=self._digits(row, "id", response, required=True),
+            number=row["number"],
+            sent_at=self._time(row, response),
+            message=row["message"],
+            parts=int(parts) if parts else None,
+            code=code,
+            state=DELIVERY_STATES.get(code),
+            text=row["text"] or ("" if status.isdigit() else status),
+            raw=row["raw"],
+        )
+
+    def _digits(self, row: dict, name: str, response: requests.Response, *, required: bool) -> str:
+        value = row.get(name, "")
+        if (value or required) and not REPORT_ID.fullmatch(value):
+            raise self.bad(f"{name}: expected a number, got {value!r}", response)
+        return value
+
+    def _time(self, row: dict, response: requests.Response) -> datetime | None:
+        value = row.get("at", "")
+        if not value:
+            return None
+        for pattern in TIME_FORMATS:
+            try:
+                return datetime.strptime(value, pattern).replace(tzinfo=WIB)
+            except ValueError:
+                continue
+        raise self.bad(f"time: expected d-m-Y H:i:s, got {value!r}", response)
 
     def fetch_balance(self) -> ProviderBalance:
         response = self.request("GET", self._url("balance.php"), params=self._credentials())
@@ -260,6 +391,13 @@ class MaskingHttpAdapter(ProviderAdapter):
         if body[0] in "{[":
             raise self.bad("JSON instead of a plain-text reply", response)
         return body
+
+
+def _column(header: list[str], aliases: tuple[str, ...]) -> int | None:
+    for alias in aliases:
+        if alias in header:
+            return header.index(alias)
+    return None
 
 
 def _recipient(number: str, state: DeliveryState, code: str, text: str) -> RecipientResult:

@@ -65,6 +65,8 @@ class Capability(StrEnum):
     CALLBACKS = "callbacks"  # pushes delivery reports to /callbacks/...
     REPORT_POLL = "report_poll"  # SMS delivery report can be polled per message
     RECENT_ORDERS = "recent_orders"  # can list recent upstream orders (reconciliation)
+    SENT_REPORT = "sent_report"  # SMS: a report of everything sent in a date range (daily reconciliation)
+    INBOX = "inbox"  # SMS: incoming messages can be fetched
     BALANCE = "balance"
 
 
@@ -208,4 +210,30 @@ class ProviderBalance:
     amount: Decimal
     currency: str = "IDR"
     expires: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SentSms:
+    """One row of an SMS gateway's report of what it sent (masking reports_post.php)."""
+
+    external_id: str  # the report id the send reply gave
+    number: str
+    sent_at: datetime | None
+    message: str
+    parts: int | None  # SMS the gateway counted (and billed, unless No Charge)
+    code: str  # the vendor's delivery code as text ("22"), or "" when it gave only a text
+    state: DeliveryState | None  # None: a status the adapter does not know
+    text: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IncomingSms:
+    """One message in an SMS gateway's inbox (masking inbox.php)."""
+
+    external_id: str  # "" when the gateway gives no id
+    number: str  # the sender
+    received_at: datetime | None
+    text: str
     raw: Mapping[str, Any] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from providers.adapters.types import (
     ActionResult,
     DeliveryReport,
     DeliveryState,
+    IncomingSms,
     OrderRequest,
     PlacedOrder,
     ProductKind,
@@ -21,6 +22,7 @@ from providers.adapters.types import (
     ProviderConfig,
     RecipientResult,
     RefillResult,
+    SentSms,
     Status,
     StatusResult,
 )
@@ -36,6 +38,8 @@ class FakeUpstream:
     action_error: Exception | None = None
     reports: dict[str, DeliveryReport] = field(default_factory=dict)
     recent: list[StatusResult] = field(default_factory=list)
+    sent: list[SentSms] | Exception = field(default_factory=list)  # download_report (SMS gateways)
+    inbox: list[IncomingSms] | Exception = field(default_factory=list)
     calls: list[tuple] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(5000))
 
@@ -91,6 +95,18 @@ class FakeAdapter(ProviderAdapter):
     def recent_orders(self, limit: int = 15) -> list[StatusResult]:
         self.upstream.calls.append(("recent", self.config.name))
         return list(self.upstream.recent)
+
+    def download_report(self, start, end) -> list[SentSms]:
+        self.upstream.calls.append(("download_report", self.config.name, start, end))
+        if isinstance(self.upstream.sent, Exception):
+            raise self.upstream.sent
+        return list(self.upstream.sent)
+
+    def inbox(self) -> list[IncomingSms]:
+        self.upstream.calls.append(("inbox", self.config.name))
+        if isinstance(self.upstream.inbox, Exception):
+            raise self.upstream.inbox
+        return list(self.upstream.inbox)
 
     def _action(self, name: str, external_id: str) -> ActionResult:
         self.upstream.calls.append((name, self.config.name, external_id))

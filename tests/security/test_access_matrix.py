@@ -174,6 +174,7 @@ ADMIN_EXTRA_VIEWS: dict[str, tuple[dict[str, str], bool]] = {
     "reports_profit": ({}, False),
     "reports_balances": ({}, False),
     "providers_provider_balances": ({}, False),
+    "providers_inboxmessage_fetch": ({}, True),
     "otp_totp_totpdevice_config": ({"pk": "device"}, False),
     "otp_totp_totpdevice_qrcode": ({"pk": "device"}, False),
     "auth_user_password_change": ({"id": "reseller"}, True),
@@ -940,6 +941,13 @@ def admin_cases(world: World, operator: User) -> list[PostCase]:
                 "low_balance_threshold": "0",
             },
             lambda client, response: Provider.objects.get(pk=provider.pk).name == "OTP baru",
+        ),
+        PostCase(  # no provider of this world has an inbox: the accepted POST fetches nothing and redirects
+            "admin:providers_inboxmessage_fetch",
+            "operator",
+            reverse("admin:providers_inboxmessage_fetch"),
+            {},
+            lambda client, response: response.status_code == 302,
         ),
         PostCase(
             "admin:accounts_depositrequest_changelist (approve)",

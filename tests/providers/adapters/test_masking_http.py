@@ -258,19 +258,83 @@ def test_report_html_page_is_a_bad_response(adapter, mocked):
         adapter.fetch_reports(["1"])
 
 
-def test_download_report_posts_the_date_range(adapter, mocked):
+def report_reply(mocked: responses.RequestsMock, name: str, **kwargs) -> None:
+    text(mocked, f"{BASE}/reports_post.php", name, "POST", **kwargs)
+
+
+def test_download_report_posts_the_date_range_and_reads_every_row(adapter, mocked):
     fields = {**CREDENTIALS, "start": "01-03-2025", "end": "07-03-2025", "download_report_button": "Download"}
-    text(
-        mocked,
-        f"{BASE}/reports_post.php",
-        "reports_post.csv",
-        "POST",
-        match=[matchers.urlencoded_params_matcher(fields)],
-    )
+    report_reply(mocked, "reports_post.csv", match=[matchers.urlencoded_params_matcher(fields)])
 
-    report = adapter.download_report(date(2025, 3, 1), date(2025, 3, 7))
+    rows = adapter.download_report(date(2025, 3, 1), date(2025, 3, 7))
 
-    assert report == fixture_text(KIND, "reports_post.csv")
+    assert [(r.external_id, r.number, r.parts, r.code, r.state, r.text) for r in rows] == [
+        ("18319370", "6281234567890", 1, "22", DeliveryState.DELIVERED, "Delivered"),
+        ("18319371", "6281298765434", 2, "50", DeliveryState.FAILED, "Insufficient Credit Balance"),
+        ("18319372", "6281298765435", 1, "52", DeliveryState.REJECTED, "No Charge"),
+        ("18319373", "6281298765436", 1, "20", DeliveryState.SENT, "Pending"),
+    ]
+    assert rows[1].message == "Halo, ini pesan panjang"  # a quoted comma stays in the text
+    # d-m-Y H:i:s on the gateway's clock (WIB): 23:59:59 on the 1st is 16:59:59 UTC
+    assert rows[2].sent_at == datetime(2025, 3, 1, 16, 59, 59, tzinfo=UTC)
+    assert rows[0].raw["keterangan"] == "Delivered"
+
+
+def test_download_report_reads_texts_for_codes_and_other_delimiters(adapter, mocked):
+    """A report printing the document's texts (Saldo Habis...) instead of codes, with `;` between fields."""
+    report_reply(mocked, "reports_post_texts.csv")
+
+    rows = adapter.download_report(date(2025, 3, 1), date(2025, 3, 1))
+
+    assert [(r.external_id, r.code, r.state, r.text) for r in rows] == [
+        ("18319380", "22", DeliveryState.DELIVERED, "Delivered"),
+        ("18319381", "50", DeliveryState.FAILED, "Saldo Habis"),
+        ("18319382", "51", DeliveryState.FAILED, "Periode Habis"),
+        ("18319383", "52", DeliveryState.REJECTED, "No Charge"),
+        ("18319384", "", None, "Ditolak operator"),  # kept, with no state: the operator sees it
+    ]
+
+
+def test_download_report_with_no_sms_is_an_empty_list(adapter, mocked):
+    report_reply(mocked, "reports_post_empty.csv")
+    assert adapter.download_report(date(2025, 3, 1), date(2025, 3, 1)) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "message"),
+    [
+        ("", ProviderBadResponse, "empty reply"),
+        ("   \r\n", ProviderBadResponse, "empty reply"),
+        ("<html>maintenance</html>", ProviderBadResponse, "HTML page instead of a report"),
+        ('{"status": "ok"}', ProviderBadResponse, "JSON instead of a report"),
+        ("Format tanggal salah", ProviderRejected, "Format tanggal salah"),
+        ("Username atau Password salah", ProviderRejected, "Username atau Password salah"),
+    ],
+)
+def test_download_report_unusable_replies(adapter, mocked, body, error, message):
+    mocked.post(f"{BASE}/reports_post.php", body=body)
+
+    with pytest.raises(error) as caught:
+        adapter.download_report(date(2025, 3, 1), date(2025, 3, 1))
+
+    assert type(caught.value) is error and caught.value.message == message
+    assert_no_secret(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("reports_post_no_id.csv", "lacks id"),  # rows with no report id cannot be matched: refused, not guessed
+        ("reports_post_short_row.csv", "line 2: 6 fields, the header has 7"),
+        ("reports_post_wrong_types.csv", "parts: expected a number, got 'satu'"),
+        ("reports_post_bad_time.csv", "time: expected d-m-Y H:i:s, got '2025/03/01 10:15'"),
+    ],
+)
+def test_download_report_malformed_tables_are_bad_responses(adapter, mocked, name, message):
+    report_reply(mocked, name)
+
+    with pytest.raises(ProviderBadResponse, match=message):
+        adapter.download_report(date(2025, 3, 1), date(2025, 3, 1))
 
 
 def test_download_report_range_must_be_ordered(adapter, mocked):
@@ -286,9 +350,49 @@ def test_download_report_server_error(adapter, mocked):
 
 
 def test_inbox(adapter, mocked):
-    text(mocked, f"{BASE}/inbox.php", "inbox.txt", match=[matchers.query_param_matcher(CREDENTIALS)])
+    text(mocked, f"{BASE}/inbox.php", "inbox.csv", match=[matchers.query_param_matcher(CREDENTIALS)])
 
-    assert adapter.inbox() == fixture_text(KIND, "inbox.txt")
+    messages = adapter.inbox()
+
+    assert [(m.external_id, m.number, m.text, m.received_at) for m in messages] == [
+        ("5501", "62812345678901", "Ya, saya hadir", datetime(2025, 3, 1, 3, 20, 11, tzinfo=UTC)),
+        ("5502", "6281298765434", "STOP", datetime(2025, 3, 1, 3, 21, 40, tzinfo=UTC)),
+    ]
+
+
+def test_inbox_without_ids(adapter, mocked):
+    text(mocked, f"{BASE}/inbox.php", "inbox_no_id.txt")
+
+    messages = adapter.inbox()
+
+    assert [(m.external_id, m.number, m.text) for m in messages] == [("", "62812345678901", "Ya, saya hadir")] * 2
+
+
+@pytest.mark.parametrize("name", ["inbox_empty.csv"])
+def test_inbox_empty(adapter, mocked, name):
+    text(mocked, f"{BASE}/inbox.php", name)
+    assert adapter.inbox() == []
+    mocked.replace("GET", f"{BASE}/inbox.php", body="")
+    assert adapter.inbox() == []  # an empty body is an empty inbox
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "message"),
+    [
+        ("Username atau Password salah", ProviderRejected, "Username atau Password salah"),
+        ("<html>502</html>", ProviderBadResponse, "HTML page instead of a report"),
+        (fixture_text(KIND, "inbox_headerless.txt"), ProviderBadResponse, "lacks number, text"),
+        ("id,tanggal,pengirim,pesan\r\nx1,01-03-2025 10:20:11,6281,YA\r\n", ProviderBadResponse, "id: expected"),
+    ],
+)
+def test_inbox_unusable_replies(adapter, mocked, body, error, message):
+    mocked.get(f"{BASE}/inbox.php", body=body)
+
+    with pytest.raises(error, match=message) as caught:
+        adapter.inbox()
+
+    assert type(caught.value) is error
+    assert_no_secret(caught.value)
 
 
 # --- balance -------------------------------------------------------------------------------------
@@ -367,6 +471,8 @@ def test_capabilities(adapter, mocked):
         Capability.BALANCE,
         Capability.CALLBACKS,
         Capability.REPORT_POLL,
+        Capability.SENT_REPORT,
+        Capability.INBOX,
     }
     assert adapter.fetch_services() == [] and adapter.fetch_statuses(["1"]) == []
 
