@@ -19,10 +19,10 @@ from django.utils.translation import override
 
 from accounts.models import LedgerEntry, User
 from accounts.services import apikey_rotate, deposit_request_create
-from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient
+from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient, SmsDifference, SmsReconciliation
 from orders.reports.queries import ledger_header, order_header, profit_header
 from providers.adapters.types import ProductKind, ServiceInfo
-from providers.models import MarkupRule, Provider, Service
+from providers.models import InboxMessage, MarkupRule, Provider, Service
 from providers.pricing import pricing_refresh
 from providers.sandbox.models import SandboxAccount, SandboxRefill
 from providers.sandbox.services import place_order
@@ -70,6 +70,12 @@ def world(operator, make_reseller) -> dict[str, object]:
     sms = _order(reseller, Service.objects.filter(kind="sms").first(), charge="250", message="Halo")
     OrderRecipient.objects.create(order=sms, number="6281234567890", state="delivered")
     CallbackEvent.objects.create(provider=providers["rajasms"], external_id="R1", state="delivered", code="2")
+    masking = providers["masking"]
+    InboxMessage.objects.create(provider=masking, key="k1", external_id="9", number="6281234567890", text="YA")
+    run = SmsReconciliation.objects.create(
+        provider=masking, day=timezone.localdate(), status="ok", upstream_count=2, panel_count=1, ran_at=timezone.now()
+    )
+    SmsDifference.objects.create(run=run, kind="unknown", external_id="77", number="6281234567890")
     account = SandboxAccount.objects.create(kind="smm_v2", name="Toko SMM", api_key="sb-key", balance=1_000_000)
     sandbox_order = place_order(account, Decimal("6835"), service_id="1", service_name="IG", quantity=100)
     SandboxRefill.objects.create(order=sandbox_order)
