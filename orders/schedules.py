@@ -25,6 +25,7 @@ SCHEDULES = (
     Declared("reconcile unknown orders", "orders.tasks.reconcile_orders", 5),
     Declared("provider balances", "orders.tasks.poll_provider_balances", 10),
     Declared("catalogue sync", "orders.tasks.sync_catalogues", 60),
+    Declared("purge expired idempotency keys", "orders.tasks.purge_idempotency_keys", 60),
 )
 
 
