@@ -72,3 +72,20 @@ class DepositForm(forms.Form):
         note = self.cleaned_data.get("note") or ""
         # Control characters have no place in a note an operator reads in the admin.
         return "".join(ch for ch in note if ch in "\n\t" or ch.isprintable()).strip()
+
+
+class AllowedIpsForm(forms.Form):
+    """The API key's allow-list as typed; accounts.services.apikey_set_allowed_ips parses and checks it."""
+
+    allowed_ips = forms.CharField(
+        label=_("Allowed IP addresses"),
+        required=False,
+        max_length=4000,
+        help_text=_(
+            "One address or CIDR range per line or separated by commas, IPv4 or IPv6 (e.g. 203.0.113.7, "
+            "203.0.113.0/24, 2001:db8::/32). Calls with your key from any other address are refused. "
+            "Leave empty to allow any address."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"max_length": _("The list is too long.")},
+    )

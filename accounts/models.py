@@ -144,6 +144,8 @@ class ApiKey(models.Model):
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # One normalized address or network per line (accounts.services.apikey_set_allowed_ips); empty = any address.
+    allowed_ips = models.TextField(_("allowed IP addresses"), blank=True, default="")
 
     class Meta:
         verbose_name = _("API key")

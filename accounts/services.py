@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from .models import ApiKey, DepositMethod, DepositRequest, DepositStatus, LedgerEntry, LedgerKind, Tier, User, Wallet
 from .money import CENT, ZERO, format_rupiah, to_money
+from .network import MAX_ALLOWED_ENTRIES, AllowListError, allow_list_parse
 
 
 class LedgerError(Exception):
@@ -485,6 +486,32 @@ def apikey_rotate(user: User) -> str:
 
 def apikey_revoke(user: User) -> None:
     ApiKey.objects.filter(user=user).delete()
+
+
+class AllowListInvalid(Exception):
+    """The allow-list the reseller typed cannot be saved; the message is fit to show them."""
+
+
+def apikey_set_allowed_ips(user: User, text: str) -> list[str]:
+    """Save the addresses and networks allowed to use the reseller's key (empty = any address); returns
+    them normalized. Raises AllowListInvalid (nothing saved) for a bad entry, too many, or no key yet.
+    The list belongs to the key's row, so rotating the key keeps it."""
+    try:
+        entries = allow_list_parse(text)
+    except AllowListError as exc:
+        if exc.suggestion:
+            message = _("“%(entry)s” is not a network address; did you mean %(network)s?") % {
+                "entry": exc.entry,
+                "network": exc.suggestion,
+            }
+        else:
+            message = _("“%(entry)s” is not an IPv4 or IPv6 address or a CIDR range.") % {"entry": exc.entry}
+        raise AllowListInvalid(message) from None
+    if len(entries) > MAX_ALLOWED_ENTRIES:
+        raise AllowListInvalid(_("At most %(count)d addresses or ranges.") % {"count": MAX_ALLOWED_ENTRIES})
+    if not ApiKey.objects.filter(user=user).update(allowed_ips="\n".join(entries)):
+        raise AllowListInvalid(_("Create an API key first."))
+    return entries
 
 
 def apikey_authenticate(plain: str | None) -> User | None:

@@ -15,10 +15,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import DepositForm, LoginForm
+from accounts.forms import AllowedIpsForm, DepositForm, LoginForm
 from accounts.models import ApiKey, DepositRequest, DepositStatus
 from accounts.selectors import balance_of, deposit_refs, ledger_for, ledger_reason
-from accounts.services import LedgerError, apikey_rotate, deposit_request_create
+from accounts.services import (
+    AllowListInvalid,
+    LedgerError,
+    apikey_rotate,
+    apikey_set_allowed_ips,
+    deposit_request_create,
+)
 from common.views import cursor, month_range, optional_url, reseller_required
 
 LEDGER_PAGE_SIZE = 50
@@ -104,10 +110,14 @@ def deposit(request: HttpRequest) -> HttpResponse:
 
 
 # --- API key and documentation --------------------------------------------------------------------
-def _api_context(request: HttpRequest, plain_key: str = "") -> dict[str, Any]:
+def _api_context(request: HttpRequest, plain_key: str = "", ip_form: AllowedIpsForm | None = None) -> dict[str, Any]:
     base = settings.PANEL_PUBLIC_URL.rstrip("/")
+    key = ApiKey.objects.filter(user=request.user).first()
+    if ip_form is None:
+        ip_form = AllowedIpsForm(initial={"allowed_ips": key.allowed_ips if key else ""})
     return {
-        "key": ApiKey.objects.filter(user=request.user).first(),
+        "key": key,
+        "ip_form": ip_form,
         "plain_key": plain_key,
         "shell_key": plain_key or _("YOUR_API_KEY"),
         "base_url": base,
@@ -135,3 +145,23 @@ def api_key_rotate(request: HttpRequest) -> HttpResponse:
     response = render(request, "accounts/api.html", _api_context(request, plain_key=plain))
     response["Cache-Control"] = "no-store"
     return response
+
+
+@never_cache
+@reseller_required
+@require_POST
+def api_key_ips(request: HttpRequest) -> HttpResponse:
+    """Save the key's IP allow-list; an invalid list is shown again with the reason, nothing saved."""
+    form = AllowedIpsForm(request.POST)
+    if form.is_valid():
+        try:
+            entries = apikey_set_allowed_ips(request.user, form.cleaned_data["allowed_ips"])
+        except AllowListInvalid as exc:
+            form.add_error("allowed_ips", str(exc))
+        else:
+            if entries:
+                messages.success(request, _("Saved: your key now works only from the listed addresses."))
+            else:
+                messages.success(request, _("Saved: your key works from any address."))
+            return redirect("api_key")
+    return render(request, "accounts/api.html", _api_context(request, ip_form=form), status=400)

@@ -331,3 +331,29 @@ class SmsDifference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id or self.number}"
+
+
+class IdempotentRequest(models.Model):
+    """The first reply to an order-creating API call sent with an Idempotency-Key (or the protocol's
+    client reference), kept IDEMPOTENCY_TTL so a retry with the same key gets the same reply and is
+    charged once (orders.api.idempotency). Unique per (reseller, key): the database, not the code,
+    decides which of two concurrent retries runs. `status_code` 0 = claimed, still being handled."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reseller"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("key"), max_length=255)
+    # sha256 of method, path and the request without credentials
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("reply status"), default=0)
+    content_type = models.CharField(_("reply content type"), max_length=100, blank=True)
+    body = models.BinaryField(_("reply body"), default=b"")
+    created_at = models.DateTimeField(_("created"), db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key[:40]} ({self.status_code or 'pending'})"

@@ -28,6 +28,7 @@ SCHEDULES = (
     # Hourly, but each provider's yesterday is compared once (again only after a failed run).
     Declared("SMS reconciliation", "orders.tasks.reconcile_sms_reports", 60),
     Declared("SMS inbox", "providers.tasks.fetch_inboxes", 10),
+    Declared("purge expired idempotency keys", "orders.tasks.purge_idempotency_keys", 60),
 )
 
 

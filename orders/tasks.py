@@ -101,3 +101,10 @@ def forward_delivery_reports(order_id: int, recipient_ids: list[int], attempt: i
     from orders.forwarding import forward_reports
 
     return forward_reports(order_id, recipient_ids, attempt)
+
+
+def purge_idempotency_keys() -> str:
+    """Drop the API's idempotency records past their 24 h (they are ignored from then on anyway)."""
+    from orders.api.idempotency import idempotency_purge
+
+    return f"{idempotency_purge()} expired idempotency keys purged"

@@ -263,6 +263,10 @@ SUBMIT_GIVE_UP_MINUTES = env.int("SUBMIT_GIVE_UP_MINUTES", default=15)
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=120)
 API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)
 API_AUTH_FAILURE_LIMIT = env.int("API_AUTH_FAILURE_LIMIT", default=30)
+# Idempotency-Key (orders/api/idempotency.py): how long a first reply is kept, and how long a concurrent retry
+# waits for the first request with its key to finish.
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+IDEMPOTENCY_WAIT_SECONDS = env.int("IDEMPOTENCY_WAIT_SECONDS", default=10)
 
 # --- Security -------------------------------------------------------------------------------------
 # Content-Security-Policy (django-csp 4.x) on every response: scripts, styles, fonts and fetches from this

@@ -24,8 +24,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostE
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.models import User
-from accounts.network import client_address
+from accounts.models import ApiKey, User
+from accounts.network import address_allowed, client_address
 from accounts.services import apikey_authenticate
 
 logger = logging.getLogger("orders.api")
@@ -38,22 +38,31 @@ DEFAULT_MAX_BODY = 1_048_576  # bytes: 1,000 RajaSMS packets of 480 characters f
 
 class Reason(StrEnum):
     AUTH = "auth"  # missing, wrong or revoked key (or a staff account)
+    IP_NOT_ALLOWED = "ip_not_allowed"  # a valid key from an address outside the key's allow-list
     RATE_LIMITED = "rate_limited"
     TOO_LARGE = "too_large"
     METHOD = "method"
     MALFORMED = "malformed"  # missing / wrong-typed fields, unknown action
     INTERNAL = "internal"  # a bug or an outage: logged, answered without a traceback
+    # Idempotency-Key (orders.api.idempotency)
+    KEY_INVALID = "idempotency_key_invalid"  # longer than 255 characters, or characters outside visible ASCII
+    KEY_REUSED = "idempotency_key_reused"  # the key was used for a different request in the last 24 h
+    KEY_IN_FLIGHT = "idempotency_key_in_flight"  # the first request with this key has not finished yet
 
 
 # HTTP status of each refusal unless the protocol says otherwise (SMM v2 and VirtuSIM answer their
 # ordinary errors with 200; Osimesa puts its code in both the body and the status line).
 HTTP_STATUS = {
     Reason.AUTH: 200,
+    Reason.IP_NOT_ALLOWED: 403,
     Reason.RATE_LIMITED: 429,
     Reason.TOO_LARGE: 413,
     Reason.METHOD: 405,
     Reason.MALFORMED: 200,
     Reason.INTERNAL: 503,
+    Reason.KEY_INVALID: 400,
+    Reason.KEY_REUSED: 409,  # as the IETF draft "The Idempotency-Key HTTP Header Field" answers them
+    Reason.KEY_IN_FLIGHT: 409,
 }
 
 Fail = Callable[[Reason], HttpResponse]
@@ -197,7 +206,8 @@ def authenticate(
     so nobody can lock honest clients out by sending wrong keys from their address (or, behind the proxy,
     from anywhere). Wrong keys are counted per client address (accounts.network) and, past
     API_AUTH_FAILURE_LIMIT in the window, answered RATE_LIMITED instead of AUTH: that slows down guessing
-    without touching anyone who has a key."""
+    without touching anyone who has a key. A key with an allow-list (ApiKey.allowed_ips) is refused with
+    IP_NOT_ALLOWED from any other client address."""
     plain = key.strip() if isinstance(key, str) else ""
     if not plain:
         raise Refusal(fail(Reason.AUTH))
@@ -212,9 +222,20 @@ def authenticate(
         limited = _auth_failures_exceeded(request)
         _auth_failed(request)
         raise Refusal(fail(Reason.RATE_LIMITED if limited else Reason.AUTH))
+    # Checked before the key's rate is counted, so calls from elsewhere with a leaked key cannot use up the
+    # reseller's own allowance; and not counted as failures of the address (the key is right).
+    if not address_allowed(client_address(request), _allowed_ips(user)):
+        raise Refusal(fail(Reason.IP_NOT_ALLOWED))
     if rate_limited(plain):
         raise Refusal(fail(Reason.RATE_LIMITED))
     return user
+
+
+def _allowed_ips(user: User) -> str:
+    try:
+        return user.api_key.allowed_ips  # cached by apikey_authenticate's select_related: no query
+    except ApiKey.DoesNotExist:
+        return ""
 
 
 def bearer_token(request: HttpRequest) -> str:

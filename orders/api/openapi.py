@@ -46,6 +46,23 @@ _LIMITS = (
     "an internal failure gets HTTP 503 in the protocol's form."
 )
 
+_RETRIES = (
+    "Order-creating calls (VirtuSIM order, SMM v2 add, Osimesa order, RajaSMS send) accept an `Idempotency-Key` "
+    "header (1-255 visible ASCII characters, no space, quote or backslash): a retry with the same key and the same "
+    "request within 24 h gets the first reply again, marked `Idempotent-Replayed: true`, and is charged once; "
+    "the same key with a different request is refused with HTTP 409, a malformed key with HTTP 400, both in the "
+    "protocol's error form. Refused orders are not kept, so their key may be retried. Osimesa also takes the key "
+    "as `client_ref`, RajaSMS as `clientref`. A key may be limited to IP addresses and ranges set on the API page; "
+    "calls from elsewhere get HTTP 403 in the protocol's form (RajaSMS globalstatus 40)."
+)
+_IDEMPOTENCY_KEY = {"$ref": "#/components/parameters/IdempotencyKey"}
+
+
+def _replayable(response: dict[str, Any]) -> dict[str, Any]:
+    """A reply that a retry with the same Idempotency-Key gets again, with the replay header."""
+    return {**response, "headers": {"Idempotent-Replayed": {"$ref": "#/components/headers/IdempotentReplayed"}}}
+
+
 VIRTUSIM_PARAMS = {
     "api_key": {**_STR, "description": "Your API key."},
     "action": {**_STR, "enum": ["services", "order", "set_status", "active_order", "status"]},
@@ -75,7 +92,7 @@ SPEC: dict[str, Any] = {
         "description": (
             "The panel speaks four upstream protocols downstream, so an existing shop or bot works by changing "
             "only its base URL and key. Ids are the panel's service and order ids; prices are your own (your "
-            "tier). Human-readable guide with curl examples: docs/api.md. " + _LIMITS
+            "tier). Human-readable guide with curl examples: docs/api.md. " + _LIMITS + " " + _RETRIES
         ),
     },
     "paths": {
@@ -93,14 +110,22 @@ SPEC: dict[str, Any] = {
                 "parameters": [
                     {"name": name, "in": "query", "required": name in ("api_key", "action"), "schema": schema}
                     for name, schema in VIRTUSIM_PARAMS.items()
-                ],
-                "responses": {"200": _json(_ref("VirtusimReply")), "429": _json(_ref("VirtusimReply"))},
+                ]
+                + [_IDEMPOTENCY_KEY],
+                "responses": {
+                    "200": _replayable(_json(_ref("VirtusimReply"))),
+                    **{code: _json(_ref("VirtusimReply")) for code in ("400", "403", "409", "429")},
+                },
             },
             "post": {
                 "operationId": "virtusimPost",
                 "tags": ["VirtuSIM"],
                 "requestBody": _form(VIRTUSIM_PARAMS, ["api_key", "action"]),
-                "responses": {"200": _json(_ref("VirtusimReply")), "429": _json(_ref("VirtusimReply"))},
+                "parameters": [_IDEMPOTENCY_KEY],
+                "responses": {
+                    "200": _replayable(_json(_ref("VirtusimReply"))),
+                    **{code: _json(_ref("VirtusimReply")) for code in ("400", "403", "409", "429")},
+                },
             },
         },
         "/api/v2": {
@@ -118,6 +143,7 @@ SPEC: dict[str, Any] = {
                     "(with `refills`: [{refill, status}]); cancel -> [{order, cancel}]."
                 ),
                 "security": [{"bearer": []}, {}],
+                "parameters": [_IDEMPOTENCY_KEY],
                 "requestBody": _form(
                     {
                         "key": _STR,
@@ -136,20 +162,25 @@ SPEC: dict[str, Any] = {
                     ["action"],
                 ),
                 "responses": {
-                    "200": _json(
-                        {
-                            "oneOf": [
-                                {"type": "array", "items": _ref("SmmService")},
-                                _ref("SmmStatus"),
-                                _obj({"success": _BOOL, "order": _STR}, ["order"]),
-                                _obj({"balance": _STR, "currency": _STR}, ["balance"]),
-                                {"type": "object", "additionalProperties": _ref("SmmStatus")},
-                                {"type": "array", "items": {"type": "object"}},
-                                _ref("SmmError"),
-                            ]
-                        }
+                    "200": _replayable(
+                        _json(
+                            {
+                                "oneOf": [
+                                    {"type": "array", "items": _ref("SmmService")},
+                                    _ref("SmmStatus"),
+                                    _obj({"success": _BOOL, "order": _STR}, ["order"]),
+                                    _obj({"balance": _STR, "currency": _STR}, ["balance"]),
+                                    {"type": "object", "additionalProperties": _ref("SmmStatus")},
+                                    {"type": "array", "items": {"type": "object"}},
+                                    _ref("SmmError"),
+                                ]
+                            }
+                        )
                     ),
                     "429": _json(_ref("SmmError"), "Rate limited"),
+                    "400": _json(_ref("SmmError"), "Invalid Idempotency-Key"),
+                    "403": _json(_ref("SmmError"), "IP address is not allowed for this API key"),
+                    "409": _json(_ref("SmmError"), "Idempotency-Key used for a different request, or still running"),
                 },
             },
         },
@@ -173,14 +204,22 @@ SPEC: dict[str, Any] = {
                         "service": {**_STR, "description": "order: product code"},
                         "data_no": {**_STR, "description": "order: destination number"},
                         "ref_id": {**_STR, "description": "status: one transaction"},
+                        "client_ref": {
+                            **_STR,
+                            "maxLength": 255,
+                            "description": "order, optional: your own reference; acts as the Idempotency-Key",
+                        },
                         "limit": {**_STR, "description": "status: 1-15 latest transactions (default 15)"},
                     },
                     ["key", "sign", "type"],
                 ),
+                "parameters": [_IDEMPOTENCY_KEY],
                 "responses": {
-                    "200": _json(_ref("OsimesaReply")),
+                    "200": _replayable(_json(_ref("OsimesaReply"))),
                     "400": _json(_ref("OsimesaReply")),
                     "401": _json(_ref("OsimesaReply")),
+                    "403": _json(_ref("OsimesaReply")),
+                    "409": _json(_ref("OsimesaReply")),
                     "404": _json(_ref("OsimesaReply")),
                     "429": _json(_ref("OsimesaReply")),
                 },
@@ -194,7 +233,8 @@ SPEC: dict[str, Any] = {
                 "tags": ["RajaSMS"],
                 "description": (
                     "At most 1,000 packets, 480 characters a message. globalstatus: 10 Success, 20 Json Post "
-                    "Error, 30 ApiKey not register, 35 Request Limit (HTTP 429), 55 Maximum Data. sendingstatus "
+                    "Error, 30 ApiKey not register, 35 Request Limit (HTTP 429), 40 Ip address not register (HTTP "
+                    "403), 55 Maximum Data. sendingstatus "
                     "per packet: 10 success, 60 Invalid Number, 70 Invalid Message, 80 Minimum Balance, 90 System "
                     "Error. `price` = your price per SMS x SMS parts. Delivery reports are POSTed to `callbackurl` "
                     "as CallbackReport (one per number; retried with backoff)."
@@ -203,7 +243,11 @@ SPEC: dict[str, Any] = {
                     "required": True,
                     "content": {"application/json": {"schema": _ref("RajasmsSend")}},
                 },
-                "responses": {"200": _json(_ref("RajasmsSendReply")), "429": _json(_ref("RajasmsSendReply"))},
+                "parameters": [_IDEMPOTENCY_KEY],
+                "responses": {
+                    "200": _replayable(_json(_ref("RajasmsSendReply"))),
+                    **{code: _json(_ref("RajasmsSendReply")) for code in ("400", "403", "409", "429")},
+                },
                 "callbacks": {
                     "deliveryReport": {
                         "{$request.body#/callbackurl}": {
@@ -229,12 +273,35 @@ SPEC: dict[str, Any] = {
                     "required": True,
                     "content": {"application/json": {"schema": _obj({"apikey": _STR}, ["apikey"])}},
                 },
-                "responses": {"200": _json(_ref("RajasmsBalanceReply")), "429": _json(_ref("RajasmsBalanceReply"))},
+                "responses": {
+                    "200": _json(_ref("RajasmsBalanceReply")),
+                    "403": _json(_ref("RajasmsBalanceReply")),
+                    "429": _json(_ref("RajasmsBalanceReply")),
+                },
             },
         },
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "SMM v2 only"}},
+        "parameters": {
+            "IdempotencyKey": {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": (
+                    "Order-creating calls only (elsewhere ignored). The same key and request within 24 h: the "
+                    "first reply again, charged once. The same key with another request: HTTP 409. Also accepted "
+                    'in the quoted form `"key"`.'
+                ),
+                "schema": {**_STR, "minLength": 1, "maxLength": 255, "pattern": "^[!#-\\[\\]-~]+$"},
+            }
+        },
+        "headers": {
+            "IdempotentReplayed": {
+                "description": "`true` when this reply is the stored reply to an earlier call with the same key.",
+                "schema": {**_STR, "enum": ["true"]},
+            }
+        },
         "schemas": {
             "VirtusimReply": _obj(
                 {
@@ -342,6 +409,11 @@ SPEC: dict[str, Any] = {
                             },
                             ["number", "message"],
                         ),
+                    },
+                    "clientref": {
+                        **_STR,
+                        "maxLength": 255,
+                        "description": "optional: your own reference for the send; acts as the Idempotency-Key",
                     },
                 },
                 ["apikey", "datapacket"],

@@ -21,6 +21,7 @@ from providers.models import Service
 
 from .catalogue import find_service, own_order, refresh_if_stale, sellable
 from .common import Reason, amount_number, api_endpoint, ascii_int, authenticate, form_params, json_reply
+from .idempotency import accepted, idempotent
 
 MAX_LIMIT = 15
 ORDER_THANKS = "Thank you for purchasing the product, please wait for the transaction to be processed."
@@ -47,7 +48,12 @@ _FAILURES = {
     Reason.METHOD: (405, "Method not allowed, use POST."),
     Reason.MALFORMED: (400, "Invalid request."),
     Reason.INTERNAL: (503, "Service temporarily unavailable."),
+    Reason.IP_NOT_ALLOWED: (403, "IP address is not allowed for this API key."),
+    Reason.KEY_INVALID: (400, "Invalid Idempotency-Key or client_ref."),
+    Reason.KEY_REUSED: (409, "This Idempotency-Key or client_ref was already used for a different order."),
+    Reason.KEY_IN_FLIGHT: (409, "An order with this Idempotency-Key or client_ref is still being processed."),
 }
+CLIENT_REF = "client_ref"  # the panel's optional client reference on `order`: acts as an Idempotency-Key
 
 
 # What `order` answers for each reason the quote refuses, first match wins (the vendor's own texts).
@@ -138,6 +144,7 @@ def _transaction(order: Order, with_times: bool = True) -> dict[str, Any]:
     return item
 
 
+@idempotent(fail, reference=CLIENT_REF)
 def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
     code, data_no = p.get("service", "").strip(), p.get("data_no", "").strip()
     if not code or not data_no:
@@ -151,6 +158,7 @@ def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
     except OrderInvalid as exc:
         code = exc.first(*_REFUSALS)
         return error(400, _REFUSALS[code](service) if code else "Invalid request.")
+    accepted(request)
     return ok(  # accepted: `waiting` until the worker has handed it to the provider
         _transaction(order, with_times=False), ORDER_THANKS
     )

@@ -32,6 +32,7 @@ from orders.sms import MAX_MESSAGE_CHARS, normalize_number
 
 from .catalogue import self_pointing_ids
 from .common import HTTP_STATUS, Reason, Refusal, amount_number, api_endpoint, authenticate, json_reply
+from .idempotency import accepted, idempotent_call
 
 MAX_PACKETS = 1000
 BALANCE_EXPIRES = "2099-12-31"  # the panel's balance does not expire
@@ -54,6 +55,10 @@ _SEND_FAILURES = {
     Reason.METHOD: (20, "Json Post Error"),
     Reason.MALFORMED: (20, "Json Post Error"),
     Reason.INTERNAL: (90, "System Error"),
+    Reason.IP_NOT_ALLOWED: (40, "Ip address not register"),
+    Reason.KEY_INVALID: (20, "Json Post Error: invalid Idempotency-Key or clientref"),
+    Reason.KEY_REUSED: (20, "Json Post Error: Idempotency-Key or clientref already used for another request"),
+    Reason.KEY_IN_FLIGHT: (20, "Json Post Error: a request with this Idempotency-Key or clientref is in process"),
 }
 _BALANCE_FAILURES = {
     Reason.AUTH: (30, "ApiKey not register"),
@@ -62,7 +67,9 @@ _BALANCE_FAILURES = {
     Reason.METHOD: (20, "Json Post Error"),
     Reason.MALFORMED: (20, "Json Post Error"),
     Reason.INTERNAL: (25, "Error Check Balance"),
+    Reason.IP_NOT_ALLOWED: (40, "Ip address not register"),
 }
+CLIENT_REF = "clientref"  # the panel's optional request reference on a send: acts as an Idempotency-Key
 
 
 def _global(key: str, code: int, text: str, status: int = 200) -> HttpResponse:
@@ -169,8 +176,9 @@ def _status_for(exc: OrderInvalid) -> tuple[int, str]:
     return _REFUSALS[code] if code else SYSTEM_ERROR
 
 
-def _place(user: User, route: str, groups: list[_Group], callback: str, replies: list) -> None:
-    """Accept every group as one order each, all in one transaction: charged together or not at all."""
+def _place(user: User, route: str, groups: list[_Group], callback: str, replies: list) -> bool:
+    """Accept every group as one order each, all in one transaction: charged together or not at all.
+    True when they were accepted."""
     requests = [
         {
             "kind": "sms",
@@ -184,12 +192,13 @@ def _place(user: User, route: str, groups: list[_Group], callback: str, replies:
         orders = orders_place(user, requests, source="api", callback_url=callback)
     except OrderInvalid as exc:
         _refuse_all(groups, replies, _status_for(exc))
-        return
+        return False
     for group, order in zip(groups, orders, strict=True):
         rows = list(order.recipients.order_by("pk"))
         for (index, number, _text), row in zip(group.slots, rows, strict=True):
             parts = row.segments or order.segments
             replies[index] = _packet(number, row.pk, SUCCESS, amount_number(order.unit_price * parts))
+    return True
 
 
 def _route_usable(request: HttpRequest, route: str) -> bool:
@@ -203,6 +212,18 @@ def _route_usable(request: HttpRequest, route: str) -> bool:
 def send(request: HttpRequest, route: str) -> HttpResponse:
     body = _json_body(request, send_fail)
     user = _user(request, body, send_fail)
+    return idempotent_call(
+        request,
+        user,
+        body,
+        lambda: _send(request, route, user, body),
+        send_fail,
+        reference=body.get(CLIENT_REF),
+        exclude=(CLIENT_REF,),
+    )
+
+
+def _send(request: HttpRequest, route: str, user: User, body: dict[str, Any]) -> HttpResponse:
     packets = body.get("datapacket")
     if not isinstance(packets, list) or not packets or not all(isinstance(p, dict) for p in packets):
         return send_fail(Reason.MALFORMED)
@@ -254,8 +275,8 @@ def send(request: HttpRequest, route: str) -> HttpResponse:
         return _global_reply(20, "Json Post Error", replies)
     if not _route_usable(request, route):
         _refuse_all(groups.values(), replies, SYSTEM_ERROR)
-    else:
-        _place(user, route, list(groups.values()), callback, replies)
+    elif _place(user, route, list(groups.values()), callback, replies):
+        accepted(request)
     return _global_reply(10, "Success", replies)
 
 

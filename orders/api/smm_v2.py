@@ -34,6 +34,7 @@ from .common import (
     form_params,
     json_reply,
 )
+from .idempotency import accepted, idempotent
 
 INVALID_KEY = "Invalid API key"
 INCORRECT_REQUEST = "Incorrect request"
@@ -58,6 +59,10 @@ _MESSAGES = {
     Reason.METHOD: INCORRECT_REQUEST,
     Reason.MALFORMED: INCORRECT_REQUEST,
     Reason.INTERNAL: "Internal error, try again later",
+    Reason.IP_NOT_ALLOWED: "IP address is not allowed for this API key",
+    Reason.KEY_INVALID: "Invalid Idempotency-Key",
+    Reason.KEY_REUSED: "Idempotency-Key was already used for a different request",
+    Reason.KEY_IN_FLIGHT: "A request with this Idempotency-Key is still in progress",
 }
 # Panel status -> the document's words. Where one panel status stands for two of them, the upstream's own
 # word (the order's raw status) decides, so the reseller reads what the vendor's customers read:
@@ -141,6 +146,7 @@ def _services(request: HttpRequest, user: User, p: dict[str, str]) -> HttpRespon
     return json_reply(data)
 
 
+@idempotent(fail)
 def _add(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
     if any(p.get(name, "").strip() for name in _UNSUPPORTED_ADD):
         return error(UNSUPPORTED)
@@ -153,6 +159,7 @@ def _add(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
         order = order_place(user, kind="smm", service=service, source="api", **request_fields)
     except OrderInvalid as exc:
         return error(_refusal(exc, service))
+    accepted(request)
     return json_reply({"success": True, "order": str(order.pk)})  # accepted; the worker sends it on
 
 

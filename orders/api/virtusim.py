@@ -18,6 +18,7 @@ from providers.adapters.types import ProductKind, Status
 
 from .catalogue import find_service, own_order, refresh_if_stale, sellable
 from .common import HTTP_STATUS, Reason, amount_text, api_endpoint, authenticate, form_params, json_reply
+from .idempotency import accepted, idempotent
 
 BAD_KEY = "API Key salah"
 BAD_REQUEST = "Permintaan tidak sesuai"
@@ -59,6 +60,10 @@ _MESSAGES = {
     Reason.METHOD: BAD_REQUEST,
     Reason.MALFORMED: BAD_REQUEST,
     Reason.INTERNAL: INTERNAL,
+    Reason.IP_NOT_ALLOWED: "IP tidak terdaftar",
+    Reason.KEY_INVALID: "Idempotency-Key tidak sesuai",
+    Reason.KEY_REUSED: "Idempotency-Key sudah dipakai untuk permintaan lain",
+    Reason.KEY_IN_FLIGHT: "Permintaan dengan Idempotency-Key ini masih diproses",
 }
 
 
@@ -115,6 +120,7 @@ def _services(request: HttpRequest, user: User, p: dict[str, str]) -> HttpRespon
     return json_reply({"status": True, "data": data})
 
 
+@idempotent(fail)
 def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
     operator = (p.get("operator") or "any").strip().lower()
     if not p.get("service", "").strip():
@@ -131,6 +137,7 @@ def _order(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
         return _failure(_REFUSALS[code] if code else BAD_REQUEST)
     if order.status == Status.FAILED:  # the upstream refused: nothing happened, the charge is back
         return _failure(UNAVAILABLE)
+    accepted(request)
     data = {**_order_data(order), "operator": order.operator, "service_id": str(found.service.pk)}
     return json_reply({"status": True, "data": data})
 

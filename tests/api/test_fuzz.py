@@ -1,7 +1,8 @@
 """A seeded, bounded fuzz of the four downstream protocols, generated from `/api/openapi.json` itself: every
 documented operation gets requests whose fields are drawn from the document (enums, the caller's real
 key, real service and order ids) and from hostile text (NUL, other scripts' digits, huge numbers, lone
-surrogates, nested JSON). Over 2,000 requests per run; none may answer 5xx, and the books must balance.
+surrogates, nested JSON), and documented headers (Idempotency-Key) from the same hostile text or a few real
+keys. Over 2,000 requests per run; none may answer 5xx, and the books must balance.
 
 Hypothesis drives it with a fixed seed and a fixed number of examples, so a CI run is repeatable and
 takes seconds. A failing example is printed whole by Hypothesis."""
@@ -84,8 +85,23 @@ def _json_value(schema: dict[str, Any], spec_doc: dict[str, Any], name: str, con
     return st.one_of(_strings(name, schema, context), anything)
 
 
+def _parameters(operation: dict[str, Any], spec_doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operation's parameters, `$ref`s to components/parameters resolved."""
+    resolved = []
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = spec_doc["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[-1]]
+        resolved.append(parameter)
+    return resolved
+
+
+def _headers(operation: dict[str, Any], spec_doc: dict[str, Any]) -> list[str]:
+    return [p["name"] for p in _parameters(operation, spec_doc) if p["in"] == "header"]
+
+
 def _operations(spec_doc: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """(method, path, body kind, schema) for every documented operation, path parameters filled in."""
+    """(method, path, body kind, schema) for every documented operation, path parameters filled in; the
+    schema's `x-headers` lists the documented request headers."""
     found = []
     for path, item in spec_doc["paths"].items():
         routes = [{}]
@@ -96,16 +112,22 @@ def _operations(spec_doc: dict[str, Any]) -> list[tuple[str, str, str, dict[str,
             operation = item.get(method)
             if operation is None:
                 continue
+            headers = _headers(operation, spec_doc)
             for route in routes:
                 concrete = path.format(**route)
                 content = operation.get("requestBody", {}).get("content", {})
                 if "application/json" in content:
-                    found.append((method, concrete, "json", content["application/json"]["schema"]))
+                    schema = content["application/json"]["schema"]
+                    found.append((method, concrete, "json", {**schema, "x-headers": headers}))
                 elif content:
-                    found.append((method, concrete, "form", content["application/x-www-form-urlencoded"]["schema"]))
+                    schema = content["application/x-www-form-urlencoded"]["schema"]
+                    found.append((method, concrete, "form", {**schema, "x-headers": headers}))
                 else:
-                    props = {p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "query"}
-                    found.append((method, concrete, "query", {"type": "object", "properties": props}))
+                    params = _parameters(operation, spec_doc)
+                    props = {p["name"]: p["schema"] for p in params if p["in"] == "query"}
+                    found.append(
+                        (method, concrete, "query", {"type": "object", "properties": props, "x-headers": headers})
+                    )
     return found
 
 
@@ -136,6 +158,9 @@ def fuzz_context(api_user, other_user, catalogue, upstream) -> dict[str, list[st
         "number": ["081234567890", "+6281234567891"],
         "message": ["Kode promo HEMAT50"],
         "callbackurl": ["", "https://toko.example/dlr"],
+        "Idempotency-Key": ["retry-1", "retry-2", '"retry-1"'],
+        "client_ref": ["retry-1", "INV-7"],
+        "clientref": ["retry-1", "INV-7"],
     }
 
 
@@ -159,8 +184,11 @@ def test_fuzz_every_documented_operation(fuzz_context):
             )
         else:
             strategy = _form(schema, fuzz_context)
+        headers = _form(
+            {"properties": {name: {"type": "string"} for name in schema["x-headers"]}}, fuzz_context
+        )  # each documented header absent, hostile or a real value
 
-        _probe(client, method, path, kind, strategy, sent, server_errors)
+        _probe(client, method, path, kind, st.tuples(strategy, headers), sent, server_errors)
     assert len(sent) >= 2000
     assert server_errors == []
     assert ledger_violations() == []
@@ -176,17 +204,24 @@ def _probe(client: Client, method: str, path: str, kind: str, strategy, sent: li
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
-    def probe(payload) -> None:
+    def probe(drawn) -> None:
+        payload, headers = drawn
+        # as a WSGI server hands them over: latin-1 text (a lone surrogate cannot be sent at all)
+        meta = {
+            "HTTP_" + name.upper().replace("-", "_"): value.encode("utf-8", "replace").decode("latin-1")
+            for name, value in headers.items()
+        }
         if kind == "json":
-            response = client.generic("POST", path, payload.encode("utf-8", "surrogatepass"), "application/json")
+            body = payload.encode("utf-8", "surrogatepass")
+            response = client.generic("POST", path, body, "application/json", **meta)
         else:  # encoded by hand: a lone surrogate goes out as the invalid UTF-8 a real client would send
             encoded = urlencode(payload, encoding="utf-8", errors="surrogatepass")
             if method == "get":
-                response = client.generic("GET", path, QUERY_STRING=encoded)
+                response = client.generic("GET", path, QUERY_STRING=encoded, **meta)
             else:
-                response = client.generic("POST", path, encoded, "application/x-www-form-urlencoded")
+                response = client.generic("POST", path, encoded, "application/x-www-form-urlencoded", **meta)
         sent.append(response.status_code)
         if response.status_code >= 500:
-            server_errors.append(f"{method.upper()} {path} {payload!r:.300} -> {response.status_code}")
+            server_errors.append(f"{method.upper()} {path} {payload!r:.300} {headers!r:.100} -> {response.status_code}")
 
     probe()

@@ -56,9 +56,9 @@ def test_every_path_is_served_by_a_downstream_endpoint(document):
 
 
 def test_references_resolve(document):
-    schemas = document["components"]["schemas"]
     for ref in refs(document):
-        assert re.fullmatch(r"#/components/schemas/\w+", ref) and ref.rsplit("/", 1)[1] in schemas, ref
+        match = re.fullmatch(r"#/components/(schemas|parameters|headers)/(\w+)", ref)
+        assert match and match[2] in document["components"][match[1]], ref
 
 
 def test_document_is_valid_openapi(document):
@@ -75,3 +75,27 @@ def test_url_names(client):
     assert reverse("api:rajasms_send", kwargs={"route": "otp"}) == "/sms/api_sms_otp_send_json.php"
     assert reverse("api:rajasms_balance", kwargs={"route": "masking"}) == "/sms/api_sms_masking_balance_json.php"
     assert client.post(reverse("api:openapi")).status_code == 405
+
+
+def test_order_calls_document_the_idempotency_key_and_the_replay_header(document):
+    operations = {
+        ("/api/json.php", "get"),
+        ("/api/json.php", "post"),
+        ("/api/v2", "post"),
+        ("/api/prepaid", "post"),
+        ("/sms/api_sms_{route}_send_json.php", "post"),
+    }
+    for path, method in operations:
+        operation = document["paths"][path][method]
+        assert {"$ref": "#/components/parameters/IdempotencyKey"} in operation["parameters"], path
+        assert "Idempotent-Replayed" in operation["responses"]["200"]["headers"], path
+        assert {"403", "409"} <= set(operation["responses"]), path
+    header = document["components"]["parameters"]["IdempotencyKey"]
+    assert (header["name"], header["in"], header["schema"]["maxLength"]) == ("Idempotency-Key", "header", 255)
+    form = document["paths"]["/api/prepaid"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert "client_ref" in form["schema"]["properties"]
+    assert "clientref" in document["components"]["schemas"]["RajasmsSend"]["properties"]
+    assert (
+        "40 Ip address not register" in document["paths"]["/sms/api_sms_{route}_send_json.php"]["post"]["description"]
+    )
+    assert "Idempotency-Key" in document["info"]["description"]

@@ -116,6 +116,7 @@ URLS: dict[str, Url] = {
     "deposit": Url("accounts/deposit/", Cls.RESELLER, GET_POST),
     "api_key": Url("accounts/api/", Cls.RESELLER, GET),
     "api_key_rotate": Url("accounts/api/kunci-baru/", Cls.RESELLER, POST),
+    "api_key_ips": Url("accounts/api/ip/", Cls.RESELLER, POST),
     "catalogue": Url("katalog/", Cls.RESELLER, GET),
     "order_start": Url("pesan/", Cls.RESELLER, GET),
     "order_new": Url("pesan/<str:kind>/", Cls.RESELLER, GET_POST, KINDS),
@@ -826,6 +827,13 @@ def post_cases(world: World) -> list[PostCase]:
             reverse("api_key_rotate"),
             {},
             lambda client, response: ApiKey.objects.get(user=a.user).prefix != old_prefix,
+        ),
+        PostCase(
+            "api_key_ips",
+            "reseller",
+            reverse("api_key_ips"),
+            {"allowed_ips": "0.0.0.0/0, ::/0"},
+            lambda client, response: ApiKey.objects.get(user=a.user).allowed_ips == "0.0.0.0/0\n::/0",
         ),
         PostCase(
             "order_new",
