@@ -4,6 +4,7 @@ them back, and an empty field keeps the stored value."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +26,20 @@ from providers.services import (
     sms_routes_ensure,
 )
 from providers.sync import SYNCED_FIELDS, catalogue_sync
+
+
+def balance_expiry_html(provider: Provider) -> str:
+    """The upstream balance's expiry date, with a warning when it has passed or is near, or the vendor's
+    text when it was not a date."""
+    state = provider.balance_expiry()
+    if provider.balance_expires_on is None:
+        return provider.balance_expires_text or "-"
+    day = provider.balance_expires_on.isoformat()
+    if state == "expired":
+        return format_html('<strong class="negative">{} ⚠ {}</strong>', day, _("expired"))
+    if state == "soon":
+        return format_html('<strong class="negative">{} ⚠ {}</strong>', day, _("expires soon"))
+    return day
 
 
 def _used_by(name: str) -> str:
@@ -71,7 +86,16 @@ def provider_form() -> type[ProviderForm]:
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     form = ProviderForm
-    list_display = ["name", "kind", "enabled", "balance_display", "last_balance_at", "last_synced_at", "last_error"]
+    list_display = [
+        "name",
+        "kind",
+        "enabled",
+        "balance_display",
+        "balance_expiry_display",
+        "last_balance_at",
+        "last_synced_at",
+        "last_error",
+    ]
     list_filter = ["kind", "enabled"]
     readonly_fields = [
         "callback_url",
@@ -79,6 +103,7 @@ class ProviderAdmin(admin.ModelAdmin):
         "last_sync_result",
         "last_balance",
         "last_balance_at",
+        "balance_expiry_display",
         "last_error",
     ]
     actions = ["test_connection", "sync_now", "fetch_balance"]
@@ -94,6 +119,7 @@ class ProviderAdmin(admin.ModelAdmin):
                     "last_sync_result",
                     "last_balance",
                     "last_balance_at",
+                    "balance_expiry_display",
                     "last_error",
                 )
             },
@@ -123,6 +149,10 @@ class ProviderAdmin(admin.ModelAdmin):
         if obj.balance_is_low:
             return format_html('<strong class="negative">{} ⚠</strong>', f"{obj.last_balance:,.0f}")
         return f"{obj.last_balance:,.0f}"
+
+    @admin.display(description=_("balance expires"), ordering="balance_expires_on")
+    def balance_expiry_display(self, obj: Provider) -> str:
+        return balance_expiry_html(obj)
 
     def _each(self, request: HttpRequest, queryset, call, label: str) -> None:
         for provider in queryset:
@@ -162,6 +192,8 @@ class ProviderAdmin(admin.ModelAdmin):
                 "title": _("Upstream balances"),
                 "providers": providers,
                 "low_count": sum(1 for p in providers if p.balance_is_low),
+                "expiry_count": sum(1 for p in providers if p.balance_expiry_warning),
+                "expiry_warn_days": settings.PROVIDER_BALANCE_EXPIRY_WARN_DAYS,
                 "opts": self.model._meta,
             },
         )

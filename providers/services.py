@@ -158,9 +158,20 @@ def provider_fetch_balance(provider: Provider) -> ProviderBalance:
         Provider.objects.filter(pk=provider.pk).update(last_error=str(exc)[:500])
         raise
     now = timezone.now()
-    Provider.objects.filter(pk=provider.pk).update(last_balance=balance.amount, last_balance_at=now, last_error="")
-    provider.last_balance, provider.last_balance_at = balance.amount, now
+    expiry = {"balance_expires_on": balance.expires_on, "balance_expires_text": balance.expires[:40]}
+    Provider.objects.filter(pk=provider.pk).update(
+        last_balance=balance.amount, last_balance_at=now, last_error="", **expiry
+    )
+    provider.last_balance, provider.last_balance_at, provider.last_error = balance.amount, now, ""
+    provider.balance_expires_on, provider.balance_expires_text = expiry.values()
     return balance
+
+
+def provider_record_error(provider: Provider, exc: ProviderError) -> None:
+    """Show the operator why the provider refuses everything (e.g. RajaSMS: IP not registered, balance
+    expired) on the provider list and the balances screen, until the next good balance check."""
+    Provider.objects.filter(pk=provider.pk).update(last_error=str(exc)[:500])
+    provider.last_error = str(exc)[:500]
 
 
 def provider_test_connection(provider: Provider) -> str:

@@ -39,6 +39,10 @@ SYNCED_FIELDS = (
     "cutoff_start",
     "cutoff_end",
     "description",
+    "multi",
+    "product_type",
+    "upstream_updated_at",
+    "price_levels",
     "raw",
     "is_active",
 )
@@ -74,6 +78,10 @@ def _row(item: ServiceInfo) -> dict[str, Any]:
         "cutoff_start": item.cutoff_start,
         "cutoff_end": item.cutoff_end,
         "description": item.description,
+        "multi": item.multi,
+        "product_type": item.product_type[:60],
+        "upstream_updated_at": item.upstream_updated_at,
+        "price_levels": {level: str(price.quantize(COST_PLACES)) for level, price in item.price_levels.items()},
         "raw": dict(item.raw),
         "is_active": True,
     }

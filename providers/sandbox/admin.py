@@ -33,6 +33,7 @@ class SandboxAccountAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Account standing (RajaSMS)", {"fields": ["allowed_ips", "balance_expires_on"]}),
         ("Fault", {"fields": ["fault", "fault_scope", "fault_delay_seconds"]}),
     ]
 
