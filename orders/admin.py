@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from common.admin_paging import EstimatedCountPaginator
-from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient
+from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient, PriceLevelTier
 from orders.refresh import refresh_tick
 from orders.services import OrderActionError, order_resolve_failed, order_resolve_placed
 from orders.views import reports as report_views
@@ -137,6 +137,22 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, f"#{order.pk}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, _("Order #%(id)s failed and refunded.") % {"id": order.pk})
+
+
+@admin.register(PriceLevelTier)
+class PriceLevelTierAdmin(admin.ModelAdmin):
+    """The downstream Osimesa API's `price.list`: which tier's price each level shows."""
+
+    list_display = ["level", "tier"]
+    list_select_related = ["tier"]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        help_text = _(
+            "The reseller API's Osimesa price list (standar / premium / spesial) shows, at each level, the price "
+            "of the tier chosen here. A level without a tier, or a product that tier cannot buy, shows the "
+            "reseller's own price; 'current' is always the reseller's own price, the one they pay."
+        )
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": help_text})
 
 
 @admin.register(CallbackEvent)
