@@ -19,6 +19,7 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderRecipient,
+    PriceLevelTier,
     ReconciliationStatus,
     SmsDifference,
     SmsReconciliation,
@@ -158,6 +159,22 @@ class OrderAdmin(MoneyAdmin):
                 )
             else:
                 self.message_user(request, _("Order #%(id)s failed and refunded.") % {"id": order.pk})
+
+
+@admin.register(PriceLevelTier)
+class PriceLevelTierAdmin(admin.ModelAdmin):
+    """The downstream Osimesa API's `price.list`: which tier's price each level shows."""
+
+    list_display = ["level", "tier"]
+    list_select_related = ["tier"]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        help_text = _(
+            "The reseller API's Osimesa price list (standar / premium / spesial) shows, at each level, the price "
+            "of the tier chosen here. A level without a tier, or a product that tier cannot buy, shows the "
+            "reseller's own price; 'current' is always the reseller's own price, the one they pay."
+        )
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": help_text})
 
 
 @admin.register(CallbackEvent)

@@ -357,3 +357,29 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key[:40]} ({self.status_code or 'pending'})"
+
+
+class PriceLevel(models.TextChoices):
+    """The Osimesa protocol's price levels (`price.list` in `type=service`)."""
+
+    STANDAR = "standar", "standar"
+    PREMIUM = "premium", "premium"
+    SPESIAL = "spesial", "spesial"
+
+
+class PriceLevelTier(models.Model):
+    """Which tier's prices the downstream Osimesa API shows at one price level. A level without a row, or a
+    product the tier has no price for, shows the calling reseller's own price; `current` is always that."""
+
+    level = models.CharField(_("price level"), max_length=10, choices=PriceLevel.choices, unique=True)
+    tier = models.ForeignKey(
+        "accounts.Tier", verbose_name=_("tier"), on_delete=models.CASCADE, related_name="price_levels"
+    )
+
+    class Meta:
+        verbose_name = _("Osimesa price level")
+        verbose_name_plural = _("Osimesa price levels")
+        ordering = ["level"]
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.tier}"

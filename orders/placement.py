@@ -19,10 +19,10 @@ from accounts.models import User
 from accounts.services import InsufficientBalance, wallet_debit
 from orders import submission
 from orders.models import EventCode, Order, OrderEvent, OrderRecipient, OrderStatus
-from orders.quotes import OrderInvalid, Problem, Quote, order_quote
+from orders.quotes import OrderInvalid, Problem, Quote, order_quote, repeat_refusal
 from orders.submission import new_claim, order_submit
 from providers.adapters.errors import ProviderUnavailable
-from providers.adapters.types import ProductKind
+from providers.adapters.types import FINAL_STATUSES, ProductKind
 from providers.services import provider_guard
 
 
@@ -95,6 +95,12 @@ def _order_create(user: User, quote: Quote, source: str, claim: str = "", callba
             )
         except InsufficientBalance as exc:
             raise OrderInvalid.of("__all__", Problem.INSUFFICIENT_BALANCE, str(exc)) from exc  # rolls back the order
+        # Again under the wallet row's lock (the debit above): two requests racing past the quote cannot both
+        # open a repeat order of a product without `multi`. Raising rolls back the order and its charge.
+        if quote.kind == ProductKind.PREPAID and not quote.service.multi:
+            others = Order.objects.filter(user=user, service=quote.service, target=quote.target).exclude(pk=order.pk)
+            if others.exclude(status__in=[s.value for s in FINAL_STATUSES]).exists():
+                raise repeat_refusal()
         if quote.messages:
             OrderRecipient.objects.bulk_create(
                 OrderRecipient(order=order, number=number, message=text, segments=parts)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Tier, User
 from accounts.money import ceil_rupiah, format_count, to_money
 from orders.sms import MAX_MESSAGE_CHARS, MAX_RECIPIENTS, count_segments, parse_recipients
-from providers.adapters.types import ProductKind
+from providers.adapters.types import FINAL_STATUSES, ProductKind
 from providers.models import Service
 from providers.pricing import price_for
 
@@ -53,6 +53,7 @@ class Problem(StrEnum):
     BAD_MESSAGE = "bad_message"
     BAD_RECIPIENTS = "bad_recipients"
     BAD_SCHEDULE = "bad_schedule"
+    REPEAT_OPEN = "repeat_open"  # prepaid, `multi` off: an order of this product for this target is still open
     FREE = "free"  # would cost nothing
     INSUFFICIENT_BALANCE = "insufficient_balance"
 
@@ -128,6 +129,28 @@ def order_amounts(kind: str, unit_price: Decimal, unit_cost: Decimal, units: int
 
 def user_tier(user: User) -> Tier | None:
     return user.tier or Tier.objects.filter(is_default=True).first()
+
+
+def repeat_open(user: User, service: Service, target: str) -> bool:
+    """A product without `multi` (Osimesa "multi": "0") takes no second order for the same target while the
+    reseller's first is not final (submitting, pending, processing or unknown): the vendor would refuse it."""
+    from orders.models import Order  # orders.models imports this module's neighbours; keep the import local
+
+    if service.multi or not target:
+        return False
+    return (
+        Order.objects.filter(user=user, service=service, target=target)
+        .exclude(status__in=[s.value for s in FINAL_STATUSES])
+        .exists()
+    )
+
+
+def repeat_refusal() -> OrderInvalid:
+    return OrderInvalid.of(
+        "target",
+        Problem.REPEAT_OPEN,
+        _("An order of this product for this number is still being processed; wait until it has finished."),
+    )
 
 
 def in_cutoff(service: Service, now: datetime) -> bool:
@@ -266,6 +289,8 @@ def order_quote(
                 "end": service.cutoff_end.strftime("%H:%M"),
             }
             errors.add("service", Problem.IN_CUTOFF, message)
+        if "target" not in errors and repeat_open(user, service, digits):
+            errors.add("target", Problem.REPEAT_OPEN, repeat_refusal().message)
         quote.target = digits
     elif packets is not None:
         _quote_packets(quote, packets, errors)

@@ -29,6 +29,7 @@ from orders.models import EventCode, Order, OrderEvent, OrderRecipient
 from orders.quotes import sms_routes
 from orders.services import order_transition, sms_settle
 from providers.adapters.errors import (
+    ProviderAccountError,
     ProviderError,
     ProviderNotSupported,
     ProviderRejected,
@@ -38,7 +39,7 @@ from providers.adapters.errors import (
 )
 from providers.adapters.types import DeliveryState, OrderRequest, PlacedOrder, ProductKind, Status
 from providers.models import Service
-from providers.services import provider_adapter, provider_guard, provider_refusal_noted
+from providers.services import provider_adapter, provider_guard, provider_record_error, provider_refusal_noted
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +166,9 @@ def order_submit(order: Order) -> str:
         except (ProviderRejected, ProviderUnavailable, ProviderNotSupported) as exc:
             # Nothing happened upstream (refused, never sent, the route cannot do it, or held back by our
             # own guard). An SMS send moves on to the next route of its type.
+            if isinstance(exc, ProviderAccountError):  # the panel's account is refused: the operator must act
+                logger.warning("provider %s refuses the panel's account: %s", order.provider, exc)
+                provider_record_error(order.provider, str(exc))
             if order.kind == ProductKind.SMS and fallback:
                 _switch_route(order, fallback.pop(0), reason=f"route {order.provider} refused: {exc}")
                 continue
@@ -283,6 +287,9 @@ def _store_recipient_results(order: Order, placed: PlacedOrder) -> None:
 
 
 def _user_message(exc: ProviderError) -> str:
+    # An account problem (IP not registered, expired balance) is the operator's business, not the reseller's.
+    if isinstance(exc, ProviderAccountError):
+        return _("The provider could not take the order right now. Your balance has been refunded.")
     if isinstance(exc, ProviderUnavailable):
         return _("The provider could not be reached. Your balance has been refunded.")
     # A refusal whose meaning is known gets the reseller's own words: the vendor's text may mislead (its

@@ -254,6 +254,8 @@ PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=25.0)
 PROVIDER_MAX_IN_FLIGHT = env.int("PROVIDER_MAX_IN_FLIGHT", default=4)
 PROVIDER_BREAKER_FAILURES = env.int("PROVIDER_BREAKER_FAILURES", default=5)
 PROVIDER_BREAKER_RESET_SECONDS = env.int("PROVIDER_BREAKER_RESET_SECONDS", default=30)
+# Warn operators this many days before an upstream balance's expiry date (RajaSMS `Expired`) passes.
+PROVIDER_BALANCE_EXPIRY_WARN_DAYS = env.int("PROVIDER_BALANCE_EXPIRY_WARN_DAYS", default=7)
 # The submitter (orders/submitter.py): orders sent at once per provider, and how long one run may last.
 SUBMIT_CONCURRENCY = env.int("SUBMIT_CONCURRENCY", default=16)
 # An accepted order the provider cannot be asked about (breaker open) this long is failed and refunded.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import DecimalField, ExpressionWrapper, F
@@ -32,6 +33,20 @@ from providers.services import (
     sms_routes_ensure,
 )
 from providers.sync import SYNCED_FIELDS, SyncResult, catalogue_sync
+
+
+def balance_expiry_html(provider: Provider) -> str:
+    """The upstream balance's expiry date, with a warning when it has passed or is near, or the vendor's
+    text when it was not a date."""
+    state = provider.balance_expiry()
+    if provider.balance_expires_on is None:
+        return provider.balance_expires_text or "-"
+    day = provider.balance_expires_on.isoformat()
+    if state == "expired":
+        return format_html('<strong class="negative">{} ⚠ {}</strong>', day, _("expired"))
+    if state == "soon":
+        return format_html('<strong class="negative">{} ⚠ {}</strong>', day, _("expires soon"))
+    return day
 
 
 def _used_by(name: str) -> str:
@@ -87,7 +102,16 @@ def _sync_text(result: SyncResult) -> str:
 @admin.register(Provider)
 class ProviderAdmin(MoneyAdmin):
     form = ProviderForm
-    list_display = ["name", "kind", "enabled", "balance_display", "last_balance_at", "last_synced_at", "last_error"]
+    list_display = [
+        "name",
+        "kind",
+        "enabled",
+        "balance_display",
+        "balance_expiry_display",
+        "last_balance_at",
+        "last_synced_at",
+        "last_error",
+    ]
     rupiah_fields = ["last_balance", "low_balance_threshold"]
     list_filter = ["kind", "enabled"]
     readonly_fields = [
@@ -96,6 +120,7 @@ class ProviderAdmin(MoneyAdmin):
         "last_sync_result",
         "last_balance",
         "last_balance_at",
+        "balance_expiry_display",
         "last_error",
     ]
     actions = ["test_connection", "sync_now", "fetch_balance", "fetch_inbox"]
@@ -111,6 +136,7 @@ class ProviderAdmin(MoneyAdmin):
                     "last_sync_result",
                     "last_balance",
                     "last_balance_at",
+                    "balance_expiry_display",
                     "last_error",
                 )
             },
@@ -140,6 +166,10 @@ class ProviderAdmin(MoneyAdmin):
         if obj.balance_is_low:
             return format_html('<strong class="negative">{} ⚠</strong>', format_rupiah(obj.last_balance))
         return format_rupiah(obj.last_balance)
+
+    @admin.display(description=_("balance expires"), ordering="balance_expires_on")
+    def balance_expiry_display(self, obj: Provider) -> str:
+        return balance_expiry_html(obj)
 
     def _each(self, request: HttpRequest, queryset, call, label: str) -> None:
         for provider in queryset:
@@ -190,6 +220,8 @@ class ProviderAdmin(MoneyAdmin):
                 "title": _("Upstream balances"),
                 "providers": providers,
                 "low_count": sum(1 for p in providers if p.balance_is_low),
+                "expiry_count": sum(1 for p in providers if p.balance_expiry_warning),
+                "expiry_warn_days": settings.PROVIDER_BALANCE_EXPIRY_WARN_DAYS,
                 "opts": self.model._meta,
             },
         )

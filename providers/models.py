@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.formats import number_format
@@ -55,6 +57,10 @@ class Provider(models.Model):
     last_balance = models.DecimalField(_("last balance"), null=True, blank=True, **COST)
     last_balance_at = models.DateTimeField(_("balance checked"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # The upstream balance's expiry as the vendor reported it (RajaSMS `Expired`): the date when it could be
+    # read, and always its text.
+    balance_expires_on = models.DateField(_("balance expires"), null=True, blank=True)
+    balance_expires_text = models.CharField(_("balance expiry (as reported)"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -74,6 +80,28 @@ class Provider(models.Model):
     @property
     def balance_is_low(self) -> bool:
         return self.last_balance is not None and self.last_balance < self.low_balance_threshold
+
+    def balance_expiry(self, today: date | None = None) -> str:
+        """ "expired" (the date has passed), "soon" (within PROVIDER_BALANCE_EXPIRY_WARN_DAYS), "unreadable"
+        (the vendor sent text that is not a date) or "" (fine, or no expiry reported)."""
+        if self.balance_expires_on is None:
+            return "unreadable" if self.balance_expires_text else ""
+        from django.utils import timezone
+
+        today = today or timezone.localdate()
+        if self.balance_expires_on < today:
+            return "expired"
+        if (self.balance_expires_on - today).days <= settings.PROVIDER_BALANCE_EXPIRY_WARN_DAYS:
+            return "soon"
+        return ""
+
+    @property
+    def balance_expiry_state(self) -> str:
+        return self.balance_expiry()
+
+    @property
+    def balance_expiry_warning(self) -> bool:
+        return self.balance_expiry() in ("expired", "soon")
 
 
 class Service(models.Model):
@@ -99,6 +127,12 @@ class Service(models.Model):
     cutoff_start = models.TimeField(_("cutoff from"), null=True, blank=True)
     cutoff_end = models.TimeField(_("cutoff until"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # Osimesa: `multi` (False: no second order for the same target while one is open), category.type,
+    # `updated_at`, and price.list (the vendor's price at each of its levels, as text: {"standar": "50500"}).
+    multi = models.BooleanField(_("repeat orders allowed"), default=True)
+    product_type = models.CharField(_("product type"), max_length=60, blank=True)
+    upstream_updated_at = models.DateTimeField(_("changed upstream"), null=True, blank=True)
+    price_levels = models.JSONField(_("upstream price levels"), default=dict, blank=True)
     raw = models.JSONField(_("upstream data"), default=dict, blank=True)
     is_active = models.BooleanField(_("offered upstream"), default=True)  # False: vanished from the upstream
     is_enabled = models.BooleanField(_("enabled"), default=True)  # operator's switch

@@ -165,8 +165,12 @@ def provider_fetch_balance(provider: Provider) -> ProviderBalance:
         Provider.objects.filter(pk=provider.pk).update(last_error=str(exc)[:500])
         raise
     now = timezone.now()
-    Provider.objects.filter(pk=provider.pk).update(last_balance=balance.amount, last_balance_at=now, last_error="")
-    provider.last_balance, provider.last_balance_at = balance.amount, now
+    expiry = {"balance_expires_on": balance.expires_on, "balance_expires_text": balance.expires[:40]}
+    Provider.objects.filter(pk=provider.pk).update(
+        last_balance=balance.amount, last_balance_at=now, last_error="", **expiry
+    )
+    provider.last_balance, provider.last_balance_at, provider.last_error = balance.amount, now, ""
+    provider.balance_expires_on, provider.balance_expires_text = expiry.values()
     said = (balance.currency or "").strip().upper()[:10]
     known = provider.currency.strip().upper()
     if said and not known:  # learned once; an operator's setting is never overwritten

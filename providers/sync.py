@@ -40,6 +40,10 @@ SYNCED_FIELDS = (
     "cutoff_end",
     "description",
     "service_type",
+    "multi",
+    "product_type",
+    "upstream_updated_at",
+    "price_levels",
     "raw",
     "is_active",
 )
@@ -76,6 +80,10 @@ def _row(item: ServiceInfo) -> dict[str, Any]:
         "cutoff_end": item.cutoff_end,
         "description": item.description,
         "service_type": item.service_type[:50],
+        "multi": item.multi,
+        "product_type": item.product_type[:60],
+        "upstream_updated_at": item.upstream_updated_at,
+        "price_levels": {level: str(price.quantize(COST_PLACES)) for level, price in item.price_levels.items()},
         "raw": dict(item.raw),
         "is_active": True,
     }

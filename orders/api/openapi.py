@@ -192,9 +192,13 @@ SPEC: dict[str, Any] = {
                 "description": (
                     "`sign` = md5(user id + key), both shown on your API page. The HTTP status equals the body's "
                     "`code`: 200, 400 (Product not found., Product is out of stock., Product is in cutoff time "
-                    "(HH:MM - HH:MM WIB)., Invalid destination number., Insufficient balance., The service and "
-                    "data_no parameters are required., The limit must be between 1 and 15., Invalid type.), 401 "
-                    "(Invalid API key or signature.), 404 (Transaction not found.), 429."
+                    "(HH:MM - HH:MM WIB)., Invalid destination number., Insufficient balance., Transaction with the "
+                    'same product and destination number is still being processed. (a `multi` "0" product), The '
+                    "service and data_no parameters are required., The limit must be between 1 and 15., Invalid "
+                    "type.), 401 (Invalid API key or signature.), 404 (Transaction not found.), 429. `service` "
+                    "items: `price.current` is your price; `price.list` (standar, premium, spesial) the price of "
+                    "the tier the operator shows at each level, else yours; `multi`, `note`, `category.type` and "
+                    "`updated_at` as the upstream gives them."
                 ),
                 "requestBody": _form(
                     {
@@ -452,7 +456,12 @@ SPEC: dict[str, Any] = {
                     "balance_respon": {
                         "type": "array",
                         "items": _obj(
-                            {"globalstatus": _INT, "globalstatustext": _STR, "Balance": _NUM, "Expired": _STR}
+                            {
+                                "globalstatus": _INT,
+                                "globalstatustext": _STR,
+                                "Balance": _NUM,
+                                "Expired": {**_STR, "format": "date", "description": "always 2099-12-31: no expiry"},
+                            }
                         ),
                     }
                 }

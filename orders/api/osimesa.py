@@ -1,6 +1,12 @@
 """Osimesa-compatible `POST /api/prepaid` (provider-docs 004): form `key`, `sign` = md5 of the reseller's
 API user id (their panel user id, shown on the API page) followed by the key, and `type` = service |
-order | status. Replies are `{"code", "status", "message", "data"}`; the HTTP status equals `code`."""
+order | status. Replies are `{"code", "status", "message", "data"}`; the HTTP status equals `code`.
+
+`service` lists the reseller's products at their own price (`price.current`, what `order` charges) and, in
+`price.list`, the price each of the levels standar / premium / spesial stands for: the price of the tier the
+operator chose for that level (admin: Osimesa price levels), else the reseller's own. `multi` "0" products
+refuse a second `order` for the same data_no while the first is not final (REPEAT_MESSAGE); `note`,
+`updated_at` (when the vendor last changed the product) and `category.type` are the upstream's."""
 
 from __future__ import annotations
 
@@ -13,11 +19,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
-from orders.models import Order
+from orders.models import Order, PriceLevel, PriceLevelTier
 from orders.placement import order_place
 from orders.quotes import OrderInvalid, Problem
 from providers.adapters.types import ProductKind, Status
-from providers.models import Service
+from providers.models import Service, ServicePrice
 
 from .catalogue import find_service, own_order, refresh_if_stale, sellable
 from .common import Reason, amount_number, api_endpoint, ascii_int, authenticate, form_params, json_reply
@@ -25,6 +31,7 @@ from .idempotency import accepted, idempotent
 
 MAX_LIMIT = 15
 ORDER_THANKS = "Thank you for purchasing the product, please wait for the transaction to be processed."
+REPEAT_MESSAGE = "Transaction with the same product and destination number is still being processed."
 NOTES = {
     "waiting": "Transaction is being processed.",
     "processing": "Transaction is being processed.",
@@ -65,6 +72,7 @@ _REFUSALS: dict[Problem, Callable[[Service], str]] = {
     Problem.NO_PRODUCT: lambda _s: "Product is out of stock.",
     Problem.BAD_TARGET: lambda _s: "Invalid destination number.",
     Problem.INSUFFICIENT_BALANCE: lambda _s: "Insufficient balance.",
+    Problem.REPEAT_OPEN: lambda _s: REPEAT_MESSAGE,
 }
 
 
@@ -89,9 +97,28 @@ def sign(user: User, api_key: str) -> str:
 def _category(service: Service) -> dict[str, str]:
     raw = service.raw.get("category") if isinstance(service.raw, dict) else None
     if isinstance(raw, dict) and all(isinstance(raw.get(k, ""), str) for k in ("type", "main", "sub")):
-        return {k: raw.get(k, "") for k in ("type", "main", "sub")}
-    parts = [part.strip() for part in service.category.split(" / ")] + ["", "", ""]
-    return {"type": parts[0], "main": parts[1], "sub": " / ".join(p for p in parts[2:] if p)}
+        found = {k: raw.get(k, "") for k in ("type", "main", "sub")}
+    else:
+        parts = [part.strip() for part in service.category.split(" / ")] + ["", "", ""]
+        found = {"type": parts[0], "main": parts[1], "sub": " / ".join(p for p in parts[2:] if p)}
+    if service.product_type:
+        found["type"] = service.product_type
+    return found
+
+
+def _level_prices(service_ids: list[int]) -> dict[str, dict[int, Any]]:
+    """For each price level the operator gave a tier: that tier's on-sale price per service id."""
+    tiers = dict(PriceLevelTier.objects.values_list("level", "tier_id"))
+    wanted = {tier_id for tier_id in tiers.values()}
+    by_tier: dict[int, dict[int, Any]] = {tier_id: {} for tier_id in wanted}
+    if wanted and service_ids:
+        rows = ServicePrice.objects.filter(tier_id__in=wanted, service_id__in=service_ids, on_sale=True).values_list(
+            "tier_id", "service_id", "price", "service__cost"
+        )
+        for tier_id, service_id, price, cost in rows:
+            if price > cost:  # the margin guard, as for the reseller's own price
+                by_tier[tier_id][service_id] = price
+    return {level: by_tier[tier_id] for level, tier_id in tiers.items()}
 
 
 def _clock(value) -> str:
@@ -104,20 +131,26 @@ def _epoch(value) -> int:
 
 # --- types ------------------------------------------------------------------------------------------
 def _services(request: HttpRequest, user: User, p: dict[str, str]) -> HttpResponse:
+    rows = list(sellable(user, ProductKind.PREPAID, request))
+    levels = _level_prices([row.service_id for row in rows])
     data = []
-    for row in sellable(user, ProductKind.PREPAID, request):
+    for row in rows:
         service, price = row.service, amount_number(row.price)
+        listed = {
+            level: amount_number(levels[level][service.pk]) if service.pk in levels.get(level, {}) else price
+            for level in PriceLevel.values
+        }
         data.append(
             {
                 "category": _category(service),
-                "multi": "1",
+                "multi": "1" if service.multi else "0",
                 "name": service.name,
                 "note": service.description or "-",
                 "code": str(service.pk),
-                "price": {"list": {"standar": price, "premium": price, "spesial": price}, "current": price},
+                "price": {"list": listed, "current": price},
                 "cutoff": {"start": _clock(service.cutoff_start), "end": _clock(service.cutoff_end)},
                 "status": "ready" if service.in_stock else "empty",
-                "updated_at": _epoch(service.synced_at or service.created_at),
+                "updated_at": _epoch(service.upstream_updated_at or service.synced_at or service.created_at),
             }
         )
     return ok(data)

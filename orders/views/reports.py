@@ -8,6 +8,7 @@ non-staff get the admin login), each also checking the model permission it reads
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -148,5 +149,7 @@ def admin_balances(request: HttpRequest, admin_site: AdminSite) -> HttpResponse:
             "providers": providers,
             "upstream_total": sum(known) if known else None,
             "low_count": sum(1 for p in providers if p.balance_is_low),
+            "expiry_count": sum(1 for p in providers if p.balance_expiry_warning),
+            "expiry_warn_days": settings.PROVIDER_BALANCE_EXPIRY_WARN_DAYS,
         },
     )

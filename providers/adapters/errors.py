@@ -54,6 +54,11 @@ class ProviderRejected(ProviderError):
     """The vendor refused the request; nothing happened upstream."""
 
 
+class ProviderAccountError(ProviderRejected):
+    """Refused because of the panel's own account with the vendor (its IP address is not registered, its
+    balance has expired): nothing happened, and every request will be refused until an operator acts."""
+
+
 class ProviderUnavailable(ProviderError):
     """The request never reached the vendor."""
 

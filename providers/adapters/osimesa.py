@@ -1,6 +1,11 @@
 """Osimesa prepaid: pulsa, data packages, vouchers (provider-docs 004). One endpoint, `POST {base_url}`
 with form `key`, `sign` = md5(user id + API key) and `type` = service | order | status. Replies are
-`{"code", "status", "message", "data"}`; a refusal is `status: false` with code 400 / 401 / 404."""
+`{"code", "status", "message", "data"}`; a refusal is `status: false` with code 400 / 401 / 404.
+
+A `service` item's price is `price.current` (what this account pays: its own level) and `price.list`, the
+price at each of the vendor's levels (standar, premium, spesial), kept as `price_levels`. `multi` "1"/"0"
+(may a second order for the same product and number run while the first is open), `note`, `updated_at`
+and `category.type` are kept too."""
 
 from __future__ import annotations
 
@@ -14,11 +19,12 @@ from . import register
 from .base import API_KEY, USER_ID, ProviderAdapter
 from .errors import ProviderBadResponse, ProviderRejected
 from .types import Capability, OrderRequest, PlacedOrder, ProductKind, ServiceInfo, Status, StatusResult
-from .values import Record, describe, unique
+from .values import Record, describe, to_bool, unique
 
 T = TypeVar("T")
 
 MAX_RECENT = 15  # `limit` accepts 1-15
+PRICE_LEVELS = ("standar", "premium", "spesial")
 CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
@@ -181,17 +187,42 @@ def _service(item: Record) -> ServiceInfo:
     start, end = _clock(cutoff, "start"), _clock(cutoff, "end")
     if start is None or end is None or start == end:  # no window
         start = end = None
+    price = item.record("price")
+    listed = price.record("list", required=False)
+    levels = {level: listed.decimal(level, required=False) for level in PRICE_LEVELS}
     return ServiceInfo(
         external_id=item.ident("code"),
         name=item.text("name", required=True),
         category=" / ".join(p for p in (category.text(k) for k in ("type", "main", "sub")) if p),
         kind=ProductKind.PREPAID,
-        cost=item.record("price").decimal("current"),
+        cost=price.decimal("current"),
         min_qty=1,
         max_qty=1,
         in_stock=item.text("status").strip().lower() == "ready",
         cutoff_start=start,
         cutoff_end=end,
         description=item.text("note"),
+        multi=_multi(item),
+        product_type=category.text("type"),
+        upstream_updated_at=_optional_timestamp(item, "updated_at"),
+        price_levels={level: value for level, value in levels.items() if value is not None},
         raw=item.data,
     )
+
+
+def _optional_timestamp(item: Record, key: str) -> datetime | None:
+    """A catalogue item's `updated_at`: informative only, so an unreadable one is dropped, not fatal."""
+    try:
+        return _timestamp(item, key)
+    except ProviderBadResponse:
+        return None
+
+
+def _multi(item: Record) -> bool:
+    """`multi`: "1" allows repeat orders, "0" does not; absent means allowed (the documented default "1")."""
+    value = item.get("multi")
+    if value is None or value == "":
+        return True
+    if isinstance(value, str | int | bool):
+        return to_bool(value)
+    raise ProviderBadResponse(f"{item.where('multi')}: expected 1 or 0, got {describe(value)}")

@@ -1,19 +1,25 @@
 """RajaSMS bulk JSON (provider-docs 002). `POST {base_url}/sms/api_sms_{route}_send_json.php` with
 `{"apikey", "callbackurl", "datapacket": [...]}`; the routes reguler / masking / otp are the panel's
-SMS types. Replies wrap one object in `sending_respon` / `balance_respon`; globalstatus 10 = accepted."""
+SMS types. Replies wrap one object in `sending_respon` / `balance_respon`; globalstatus 10 = accepted.
+
+globalstatus 40 (this server's IP address is not registered with the gateway) and 50 (the account's
+balance has expired) are the panel's own account's problems: `IpNotRegistered` / `BalanceExpired`
+(ProviderAccountError: nothing was sent, the SMS moves to the next route or is refunded, and the operator
+is told). The balance's `Expired` date ("yyyy-mm-dd", WIB, as public clients parse it) is read leniently:
+text that is not a date is kept as text (`ProviderBalance.expires`) with no date."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import register
 from .base import ProviderAdapter
-from .errors import CallbackInvalid, ProviderBadResponse, ProviderRejected
+from .errors import CallbackInvalid, ProviderAccountError, ProviderBadResponse, ProviderRejected
 from .types import (
     Capability,
     DeliveryReport,
@@ -33,19 +39,50 @@ MAX_PACKETS = 1000
 ACCEPTED = 10  # globalstatus and sendingstatus "Success"
 WIB = ZoneInfo("Asia/Jakarta")
 
-# Callback `deliverystatus` (1 Schedule, 2 Sent, 3 Delivered Success, 4-9 failures, 10 Delivered Backup).
+IP_NOT_REGISTERED = 40
+EXPIRED_BALANCE = 50
+EXPIRED_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d")
+
+# Callback `deliverystatus`. Pending: 1 Schedule (accepted, waiting for its sendingdatetime: still
+# queued), 2 Sent. Delivered: 3, and 10 (delivered over the gateway's backup route). Charged but not
+# delivered (FAILED, no refund): 4 Delivered Error (the network took it, the handset did not), 5 System
+# Failed and 8 System Error (the gateway tried: it gives nothing back for them). Never sent, so not
+# charged (REJECTED, the reseller's share refunded): 6 Saldo Minus/Expired (no balance to take it from),
+# 7 Reject (refused before sending), 9 Duplicate message (dropped as a repeat). docs/provider-notes.md.
 DELIVERY_STATES: Mapping[int, DeliveryState] = {
-    1: DeliveryState.SENT,
+    1: DeliveryState.QUEUED,
     2: DeliveryState.SENT,
     3: DeliveryState.DELIVERED,
     4: DeliveryState.FAILED,
     5: DeliveryState.FAILED,
-    6: DeliveryState.FAILED,
-    7: DeliveryState.FAILED,
+    6: DeliveryState.REJECTED,
+    7: DeliveryState.REJECTED,
     8: DeliveryState.FAILED,
-    9: DeliveryState.FAILED,
+    9: DeliveryState.REJECTED,
     10: DeliveryState.DELIVERED,
 }
+
+
+class IpNotRegistered(ProviderAccountError):
+    """globalstatus 40: the gateway does not accept requests from this server's IP address."""
+
+
+class BalanceExpired(ProviderAccountError):
+    """globalstatus 50: the account's balance has passed its Expired date; nothing is sent."""
+
+
+def parse_expired(raw: object) -> tuple[str, date | None]:
+    """`Expired` as (text, date): the date when the text reads as one of EXPIRED_FORMATS, else None.
+    Never raises: a gateway that writes something else still reports its balance."""
+    if raw is None or isinstance(raw, bool):
+        return "", None
+    text = str(raw).strip()[:40]
+    for fmt in EXPIRED_FORMATS:
+        try:
+            return text, datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return text, None
 
 
 def route_of(name: str) -> str:
@@ -109,7 +146,9 @@ class RajaSmsAdapter(ProviderAdapter):
         response = self.request("POST", self._url(route, "balance"), json_body={"apikey": self.config.api_key})
         with self.reading(response):
             respon = _accepted(self.json_reply(response), "balance_respon")
-            return ProviderBalance(amount=respon.decimal("Balance"), expires=respon.text("Expired"), raw=respon.data)
+            text, expires_on = parse_expired(respon.get("Expired"))
+            amount = respon.decimal("Balance")
+            return ProviderBalance(amount=amount, expires=text, expires_on=expires_on, raw=respon.data)
 
     def parse_callback(
         self, method: str, query: Mapping[str, str], body: bytes, content_type: str = ""
@@ -121,6 +160,8 @@ class RajaSmsAdapter(ProviderAdapter):
             payload = json.loads(body)
         except (ValueError, RecursionError):
             raise CallbackInvalid("body is not JSON") from None
+        if isinstance(payload, dict) and isinstance(payload.get("status_respon"), list):
+            payload = payload["status_respon"]  # the wrapped form some gateway servers post (public clients read it)
         items = payload if isinstance(payload, list) else [payload]
         if not items:
             raise CallbackInvalid("no delivery report in the body")
@@ -143,7 +184,14 @@ def _accepted(payload: Any, key: str) -> Record:
         raise ProviderBadResponse(f"{key}: expected a list with one object, got {describe(value)}")
     status = respon.integer("globalstatus", required=True)
     if status != ACCEPTED:
-        raise ProviderRejected(respon.text("globalstatustext") or f"globalstatus {status}")
+        text = respon.text("globalstatustext") or f"globalstatus {status}"
+        if status == IP_NOT_REGISTERED:
+            raise IpNotRegistered(
+                f"{text} (globalstatus 40): register this server's IP address in the gateway's dashboard"
+            )
+        if status == EXPIRED_BALANCE:
+            raise BalanceExpired(f"{text} (globalstatus 50): the gateway balance has expired; top it up to renew it")
+        raise ProviderRejected(text)
     return respon
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -111,6 +111,10 @@ class ServiceInfo:
     cutoff_end: time | None = None
     description: str = ""
     service_type: str = ""  # the vendor's product type as sent (SMM v2 `type`)
+    multi: bool = True  # Osimesa `multi`: a repeat order for the same target may run while one is open
+    product_type: str = ""  # Osimesa category.type (pulsa-reguler, paket-internet...)
+    upstream_updated_at: datetime | None = None  # Osimesa `updated_at`: when the vendor last changed the item
+    price_levels: Mapping[str, Decimal] = field(default_factory=dict)  # Osimesa price.list: level -> price
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -209,7 +213,8 @@ class DeliveryReport:
 class ProviderBalance:
     amount: Decimal
     currency: str = "IDR"
-    expires: str = ""
+    expires: str = ""  # the vendor's own text (RajaSMS `Expired`), kept even when it cannot be read
+    expires_on: date | None = None  # the same as a date, when it could be read
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -39,6 +39,7 @@ class SandboxAccountAdmin(MoneyAdmin):
                 ]
             },
         ),
+        (_("Account standing (RajaSMS)"), {"fields": ["allowed_ips", "balance_expires_on"]}),
         (_("Fault"), {"fields": ["fault", "fault_scope", "fault_delay_seconds"]}),
     ]
 

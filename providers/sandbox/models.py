@@ -62,6 +62,24 @@ class SandboxAccount(models.Model):
     fault = models.CharField(_("fault"), max_length=20, choices=Fault.choices, default=Fault.NONE)
     fault_scope = models.CharField(_("fault scope"), max_length=10, choices=FaultScope.choices, default=FaultScope.ALL)
     fault_delay_seconds = models.PositiveIntegerField(_("fault delay (seconds)"), default=30)
+    allowed_ips = models.CharField(
+        _("allowed IP addresses"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "RajaSMS: client IP addresses the account accepts, comma-separated; others get globalstatus 40 "
+            "(Ip address not register). Empty = any."
+        ),
+    )
+    balance_expires_on = models.DateField(
+        _("balance expires"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "RajaSMS: the balance's Expired date (WIB). Empty = a year after the account was created. "
+            "Once it has passed, sends answer globalstatus 50 (Expired Balance)."
+        ),
+    )
     catalogue_size = models.PositiveIntegerField(
         _("catalogue size"), default=0, help_text=_("Items in the generated catalogue; 0 = the kind's default size.")
     )

@@ -27,6 +27,8 @@ from providers.adapters.errors import (
     ProviderUnavailable,
     may_have_happened,
 )
+from providers.adapters.rajasms import DELIVERY_STATES as RAJASMS_DELIVERY_STATES
+from providers.adapters.rajasms import BalanceExpired, IpNotRegistered
 from providers.adapters.types import (
     DeliveryState,
     OrderRequest,
@@ -670,6 +672,53 @@ def test_rajasms_minimum_balance_rejects_per_packet(make_account, connect):
         (DeliveryState.REJECTED, "80"),
     ]
     assert placed.recipients[1].text == "Minimum Balance"
+
+
+def test_rajasms_account_problems_are_distinct_errors(make_account, connect):
+    """globalstatus 40 and 50 from the simulator reach the panel as IpNotRegistered / BalanceExpired
+    (refusals: nothing was sent or charged), and the balance call still shows the past expiry date."""
+    account = make_account("rajasms", allowed_ips="10.9.9.9")
+    adapter = connect(account)
+    assert isinstance(raised(lambda: adapter.place_order(sms_request("081234567890"))), IpNotRegistered)
+    assert isinstance(raised(adapter.fetch_balance), IpNotRegistered)
+
+    expired = timezone.localdate() - timedelta(days=3)
+    SandboxAccount.objects.filter(pk=account.pk).update(allowed_ips="", balance_expires_on=expired)
+    error = raised(lambda: adapter.place_order(sms_request("081234567890")))
+    assert isinstance(error, BalanceExpired) and not may_have_happened(error)
+    balance = adapter.fetch_balance()
+    assert (balance.amount, balance.expires, balance.expires_on) == (START_BALANCE, expired.isoformat(), expired)
+    assert not orders_of(account)
+
+
+def test_rajasms_every_sending_and_delivery_code(make_account, connect, callbacks):
+    """Numbers ending 99NN report deliverystatus NN; 9990 is refused with sendingstatus 90. Each code
+    reaches the adapter and becomes the recipient state of DELIVERY_STATES."""
+    account = make_account("rajasms", dlr_delay_seconds=0)
+    callback_url, received = callbacks
+    adapter = connect(account, callback_url=callback_url)
+    numbers = [f"6281234599{code:02d}" for code in range(1, 11)]
+    placed = adapter.place_order(sms_request(*numbers, "6281234569990"))
+    *accepted, system_error = placed.recipients
+    assert (system_error.state, system_error.code, system_error.text) == (
+        DeliveryState.REJECTED,
+        "90",
+        "System Error",
+    )
+    assert all(r.state is DeliveryState.QUEUED for r in accepted)
+    code_of = {r.external_id: int(r.number[-2:]) for r in accepted}
+
+    reports = {}
+    for _ in accepted:
+        hit = received.get(timeout=10)
+        [report] = adapter.parse_callback(hit.method, hit.query, hit.body, hit.content_type)
+        reports[report.external_id] = report
+    assert {external_id: int(r.code) for external_id, r in reports.items()} == code_of
+    assert {int(r.code): r.state for r in reports.values()} == dict(RAJASMS_DELIVERY_STATES)
+    # never sent (6 Saldo Minus/Expired, 7 Reject, 9 Duplicate message): the gateway gives the price back
+    assert wait_for(lambda: all(o.dlr_state == DlrState.SENT for o in orders_of(account)), seconds=30)
+    connect(account).fetch_balance()  # settles
+    assert balance_of(account) == START_BALANCE - 10 * 70 + 3 * 70
 
 
 # --- masking HTTP -------------------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Osimesa prepaid (provider-docs 004): `POST /api/prepaid` with `key`, `sign` = md5(user_id + key)
-and `type` = service | order | status. Errors carry the code both in the body and as HTTP status."""
+and `type` = service | order | status. Errors carry the code both in the body and as HTTP status.
+
+Catalogue: every 5th product (i % 5 == 4) has `multi` "0": a second `order` for it with the same
+data_no while the first is still `waiting` is refused with code 400 and REPEAT_MESSAGE. Each product lists
+three different level prices (spesial < premium < standar = current, the account's own level)."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ NOTES = {
     "success": "Transaction success.",
     "failed": "Transaction failed, balance refunded.",
 }
+REPEAT_MESSAGE = "Transaction with the same product and destination number is still being processed."
 _DATA_NO = re.compile(r"^\d{9,16}$")
 
 
@@ -89,6 +94,10 @@ def _order(account: SandboxAccount, p: dict[str, str], now: datetime) -> HttpRes
         return _error(400, f"Product is in cutoff time ({start} - {end} WIB).")
     if not _DATA_NO.match(data_no):
         return _error(400, "Invalid destination number.")
+    if product["multi"] == "0" and any(
+        prepaid_status(o, now) == "waiting" for o in account.orders.filter(service_id=code, target=data_no)
+    ):
+        return _error(400, REPEAT_MESSAGE)
     price = Decimal(product["price"]["current"])
     outcome = prepaid_outcome(data_no)
     order = place_order(
@@ -206,7 +215,7 @@ def osimesa_products(size: int = 0) -> list[dict[str, Any]]:
         items.append(
             {
                 "category": {"type": kind, "main": main, "sub": sub},
-                "multi": "1",
+                "multi": "0" if i % 5 == 4 else "1",
                 "name": name,
                 "note": note,
                 "code": code,

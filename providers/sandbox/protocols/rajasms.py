@@ -1,10 +1,32 @@
 """RajaSMS JSON API (provider-docs 002, with the corrected shapes of provider-docs/README.md):
-`/sms/api_sms_{reguler,masking,otp}_send_json.php` and `..._balance_json.php`."""
+`/sms/api_sms_{reguler,masking,otp}_send_json.php` and `..._balance_json.php`.
+
+Every documented code can be produced on purpose (deterministic, no background process):
+
+globalstatus (the whole request)
+  10 Success, 20 Json Post Error (body not a JSON object, no datapacket list), 30 ApiKey not register,
+  55 Maximum Data (more than 1,000 packets): from the request.
+  40 Ip address not register: the account's `allowed_ips` is set and the caller's address is not in it
+     (send and balance).
+  50 Expired Balance: the account's balance expiry (`balance_expires_on`, else a year after it was
+     created) is before today (WIB); sends only: the balance call still answers, with the past `Expired`.
+
+sendingstatus (per packet, in request order)
+  10 success; 60 Invalid Number (not an Indonesian mobile number); 70 Invalid Message (empty or more than
+  480 characters); 80 Minimum Balance (the account cannot pay for the packet); 90 System Error: the number
+  ends in 9990. Only 10 is charged.
+
+deliverystatus (the report POSTed to `callbackurl` after `dlr_delay_seconds`, or after sendingdatetime)
+  a number ending in 99NN with NN from 01 to 10 reports code NN (1 Schedule, 2 Sent, 3 Delivered Success,
+  4 Delivered Error, 5 System Failed, 6 Saldo Minus/Expired, 7 Reject, 8 System Error, 9 Duplicate
+  message, 10 Delivered Success Backup); otherwise a number ending in 4 reports 4, any other 3.
+  6, 7 and 9 were never sent, so the gateway gives the packet's price back (REFUNDED_CODES).
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +47,8 @@ ROUTE_PRICE = {"reguler": Decimal(70), "masking": Decimal(150), "otp": Decimal(2
 MAX_PACKETS = 1000
 MAX_MESSAGE = 480
 BALANCE_VALID_DAYS = 365
+SYSTEM_ERROR_SUFFIX = "9990"  # sendingstatus 90
+REFUNDED_CODES = frozenset({6, 7, 9})  # deliverystatus codes of packets that never left the gateway
 
 
 def _global(key: str, code: int, text: str) -> HttpResponse:
@@ -61,9 +85,12 @@ def _send_one(
     message = str(packet.get("message") or "")
     if not message.strip() or len(message) > MAX_MESSAGE:
         return _packet(msisdn, 0, 70, "Invalid Message", Decimal(0))
+    if msisdn.endswith(SYSTEM_ERROR_SUFFIX):
+        return _packet(msisdn, 0, 90, "System Error", Decimal(0))
     price = ROUTE_PRICE[route] * sms_segments(message)
     scheduled = parse_sending_datetime(str(packet.get("sendingdatetime") or ""))
     dlr_at = max(now, scheduled or now) + timedelta(seconds=account.dlr_delay_seconds)
+    outcome = rajasms_outcome(msisdn)
     order = place_order(
         account,
         price,
@@ -73,7 +100,8 @@ def _send_one(
         service_name=f"SMS {route}",
         target=msisdn,
         message=message,
-        outcome=str(rajasms_outcome(msisdn)),
+        outcome=str(outcome),
+        refund=price if outcome in REFUNDED_CODES else Decimal(0),
         final_at=dlr_at,
         dlr_at=dlr_at,
         callback_url=callback,
@@ -94,9 +122,13 @@ def send(request: HttpRequest, route: str) -> HttpResponse:
     account = account_by_key(KIND, str(body.get("apikey") or ""))
     if account is None:
         return _global("sending_respon", 30, "ApiKey not register")
+    if not ip_allowed(account, request):
+        return _global("sending_respon", 40, "Ip address not register")
     now = timezone.now()
     settle(account, now)
     dlr.sweep(account, now)
+    if balance_expired(account, now):
+        return _global("sending_respon", 50, "Expired Balance")
     packets = body.get("datapacket")
     if not isinstance(packets, list) or not packets or not all(isinstance(p, dict) for p in packets):
         return _global("sending_respon", 20, "Json Post Error")
@@ -122,10 +154,12 @@ def balance(request: HttpRequest, route: str) -> HttpResponse:
     account = account_by_key(KIND, str(body.get("apikey") or ""))
     if account is None:
         return _global("balance_respon", 30, "ApiKey not register")
+    if not ip_allowed(account, request):
+        return _global("balance_respon", 40, "Ip address not register")
     now = timezone.now()
     settle(account, now)
     dlr.sweep(account, now)
-    expires = timezone.localtime(account.created_at, WIB) + timedelta(days=BALANCE_VALID_DAYS)
+    expires = balance_expires_on(account)
 
     def perform() -> HttpResponse:
         return json_reply(
@@ -162,7 +196,26 @@ RAJASMS_DELIVERY_TEXT = {
 
 
 def rajasms_outcome(number: str) -> int:
+    """The deliverystatus a packet to `number` will report (the module docstring's table)."""
+    tail = number[-4:]
+    if len(tail) == 4 and tail.startswith("99") and tail[2:].isdigit() and 1 <= int(tail[2:]) <= 10:
+        return int(tail[2:])
     return 4 if number.endswith("4") else 3
+
+
+def ip_allowed(account: SandboxAccount, request: HttpRequest) -> bool:
+    allowed = {ip.strip() for ip in account.allowed_ips.split(",") if ip.strip()}
+    return not allowed or request.META.get("REMOTE_ADDR", "") in allowed
+
+
+def balance_expires_on(account: SandboxAccount) -> date:
+    if account.balance_expires_on is not None:
+        return account.balance_expires_on
+    return (timezone.localtime(account.created_at, WIB) + timedelta(days=BALANCE_VALID_DAYS)).date()
+
+
+def balance_expired(account: SandboxAccount, now: datetime) -> bool:
+    return balance_expires_on(account) < timezone.localtime(now, WIB).date()
 
 
 def parse_sending_datetime(raw: str) -> datetime | None:

@@ -55,6 +55,45 @@ def test_services(adapter, mocked):
     assert (free_fire.cutoff_start, free_fire.cutoff_end, free_fire.description) == (None, None, "")
 
 
+def test_services_keep_levels_multi_type_and_updated_at(adapter, mocked):
+    reply(mocked, "service.json", type="service")
+
+    bronet, tri, telkomsel, free_fire = adapter.fetch_services()
+
+    # the three levels are kept; the cost stays `current`, the panel account's own level
+    assert bronet.price_levels == {"standar": Decimal(50500), "premium": Decimal(50300), "spesial": Decimal(50120)}
+    assert telkomsel.price_levels["spesial"] == Decimal(10575) and telkomsel.cost == Decimal(10650)
+    assert free_fire.price_levels == {}  # no list: nothing invented
+    assert [s.multi for s in (bronet, tri, telkomsel, free_fire)] == [True, True, False, True]  # absent = allowed
+    assert [s.product_type for s in (bronet, tri, telkomsel, free_fire)] == [
+        "paket-internet",
+        "pulsa-transfer",
+        "pulsa-reguler",
+        "voucher-game",
+    ]
+    assert bronet.upstream_updated_at == datetime(2024, 3, 22, 10, 27, 4, tzinfo=UTC)
+    assert free_fire.upstream_updated_at is None
+
+
+@pytest.mark.parametrize(("multi", "expected"), [("0", False), (0, False), ("1", True), (True, True), ("", True)])
+def test_multi_values(adapter, mocked, multi, expected):
+    item = {"code": "X1", "name": "X", "price": {"current": 1000}, "multi": multi, "updated_at": "kemarin"}
+    mocked.post(URL, json={"code": 200, "status": True, "message": "Success.", "data": [item]})
+
+    [service] = adapter.fetch_services()
+
+    assert service.multi is expected
+    assert service.upstream_updated_at is None  # an unreadable updated_at is dropped, not fatal
+
+
+def test_multi_of_the_wrong_shape_names_the_field(adapter, mocked):
+    item = {"code": "X1", "name": "X", "price": {"current": 1000}, "multi": ["1"]}
+    mocked.post(URL, json={"code": 200, "status": True, "message": "Success.", "data": [item]})
+
+    with pytest.raises(ProviderBadResponse, match=r"data\[0\]\.multi: expected 1 or 0"):
+        adapter.fetch_services()
+
+
 def test_service_with_a_non_numeric_price_names_the_field(adapter, mocked):
     reply(mocked, "service_wrong_types.json")
 

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 import responses
 from responses import matchers
 
-from providers.adapters.errors import CallbackInvalid, ProviderBadResponse, ProviderRejected
-from providers.adapters.rajasms import RajaSmsAdapter
+from providers.adapters.errors import CallbackInvalid, ProviderAccountError, ProviderBadResponse, ProviderRejected
+from providers.adapters.rajasms import BalanceExpired, IpNotRegistered, RajaSmsAdapter, parse_expired
 from providers.adapters.types import Capability, DeliveryState, OrderRequest, ProductKind, Status
 
 from .conftest import API_KEY, CALLBACK_URL, URLS, fixture_json, fixture_text, make_adapter
@@ -130,8 +130,6 @@ def test_every_packet_rejected_is_a_rejection(adapter, mocked):
     [
         (20, "Json Post Error"),
         (30, "ApiKey not register"),
-        (40, "Ip address not register"),
-        (50, "Expired Balance"),
         (55, "Maximum Data"),
     ],
 )
@@ -142,6 +140,26 @@ def test_global_errors_are_rejections(adapter, mocked, code, text):
         adapter.place_order(sms(*TWO))
 
     assert caught.value.message == text
+    assert not isinstance(caught.value, ProviderAccountError)
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "text"),
+    [
+        (40, IpNotRegistered, "Ip address not register (globalstatus 40): register this server's IP address"),
+        (50, BalanceExpired, "Expired Balance (globalstatus 50): the gateway balance has expired"),
+    ],
+)
+def test_account_problems_are_their_own_rejections(adapter, mocked, code, error, text):
+    """40 and 50 are the panel's own account's problems: distinct errors (still refusals: nothing was sent,
+    so the order moves to the next route or is refunded) whose message tells the operator what to do."""
+    reply(mocked, f"send_global_{code}.json")
+
+    with pytest.raises(error) as caught:
+        adapter.place_order(sms(*TWO))
+
+    assert isinstance(caught.value, ProviderAccountError) and isinstance(caught.value, ProviderRejected)
+    assert caught.value.message.startswith(text)
 
 
 def test_a_reply_short_of_packets_leaves_the_rest_unknown(adapter, mocked):
@@ -202,6 +220,54 @@ def test_balance_defaults_to_the_masking_route(adapter, mocked):
     balance = adapter.fetch_balance()
 
     assert (balance.amount, balance.expires, balance.currency) == (Decimal(125000), "2026-12-31", "IDR")
+    assert balance.expires_on == date(2026, 12, 31)
+
+
+def test_balance_expiry_with_a_time_is_read_as_its_day(adapter, mocked):
+    reply(mocked, "balance_expired_datetime.json", url=f"{ROOT}/sms/api_sms_masking_balance_json.php")
+
+    balance = adapter.fetch_balance()
+
+    assert (balance.amount, balance.expires, balance.expires_on) == (
+        Decimal(98500),
+        "2026-03-01 23:59:59",
+        date(2026, 3, 1),
+    )
+
+
+def test_an_expiry_that_is_not_a_date_is_kept_as_text(adapter, mocked):
+    reply(mocked, "balance_expired_text.json", url=f"{ROOT}/sms/api_sms_masking_balance_json.php")
+
+    balance = adapter.fetch_balance()
+
+    assert (balance.amount, balance.expires, balance.expires_on) == (Decimal(125000), "Unlimited", None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-12-31", ("2026-12-31", date(2026, 12, 31))),
+        ("31-12-2026", ("31-12-2026", date(2026, 12, 31))),
+        ("31/12/2026", ("31/12/2026", date(2026, 12, 31))),
+        (" 2026/12/31 ", ("2026/12/31", date(2026, 12, 31))),
+        ("2026-02-30", ("2026-02-30", None)),
+        ("0000-00-00", ("0000-00-00", None)),
+        ("", ("", None)),
+        (None, ("", None)),
+        (True, ("", None)),
+        (20261231, ("20261231", None)),
+        ("x" * 100, ("x" * 40, None)),
+    ],
+)
+def test_parse_expired_never_raises(raw, expected):
+    assert parse_expired(raw) == expected
+
+
+def test_balance_ip_not_registered_is_an_account_problem(adapter, mocked):
+    reply(mocked, "balance_global_40.json", url=f"{ROOT}/sms/api_sms_masking_balance_json.php")
+
+    with pytest.raises(IpNotRegistered, match="globalstatus 40"):
+        adapter.fetch_balance()
 
 
 def test_balance_route_from_options(mocked):
@@ -218,7 +284,6 @@ def test_balance_route_from_options(mocked):
         (25, "Error Check Balance"),
         (30, "ApiKey not register"),
         (35, "Check Balance Limit"),
-        (40, "Ip address not register"),
     ],
 )
 def test_balance_errors(adapter, mocked, code, text):
@@ -250,19 +315,32 @@ def test_callback_list_maps_every_code(adapter):
 
     reports = adapter.parse_callback("POST", {}, body, "application/json")
 
+    # pending: 1, 2; delivered: 3, 10; charged but not delivered: 4, 5, 8; never sent (refunded): 6, 7, 9
     assert [(r.code, r.state) for r in reports] == [
-        ("1", DeliveryState.SENT),
+        ("1", DeliveryState.QUEUED),
         ("2", DeliveryState.SENT),
         ("3", DeliveryState.DELIVERED),
         ("4", DeliveryState.FAILED),
         ("5", DeliveryState.FAILED),
-        ("6", DeliveryState.FAILED),
-        ("7", DeliveryState.FAILED),
+        ("6", DeliveryState.REJECTED),
+        ("7", DeliveryState.REJECTED),
         ("8", DeliveryState.FAILED),
-        ("9", DeliveryState.FAILED),
+        ("9", DeliveryState.REJECTED),
         ("10", DeliveryState.DELIVERED),
     ]
     assert reports[0].external_id == "12345701"
+
+
+def test_callback_wrapped_in_status_respon(adapter):
+    """Some gateway servers post `{"status_respon": [...]}` (public clients read it): the same reports."""
+    body = fixture_text(KIND, "callback_wrapped.json").encode()
+
+    reports = adapter.parse_callback("POST", {}, body, "application/json")
+
+    assert [(r.external_id, r.code, r.state, r.text) for r in reports] == [
+        ("12345706", "6", DeliveryState.REJECTED, "Saldo Minus/Expired"),
+        ("12345709", "9", DeliveryState.REJECTED, "Duplicate message"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from providers.sandbox.models import DlrState, SandboxOrder
+from providers.sandbox.protocols import rajasms
 from tests.providers.sandbox.helpers import balance_of
 
 SEND = "/sandbox/rajasms/sms/api_sms_{}_send_json.php"
@@ -99,3 +102,78 @@ def test_balance(client, account, route):
     assert post(client, BALANCE.format(route), {"apikey": "x"}) == {
         "balance_respon": [{"globalstatus": 30, "globalstatustext": "ApiKey not register"}]
     }
+
+
+# --- every documented code on purpose (the module docstring's table) ---------------------------------------
+def test_system_error_packet_by_number(client, account):
+    body = {"apikey": account.api_key, "datapacket": packets(("081234569990", "Halo"), ("081234567890", "Halo"))}
+    got = [p["packet"] for p in post(client, SEND.format("reguler"), body)["sending_respon"][0]["datapacket"]]
+    assert [(p["sendingstatus"], p["sendingstatustext"], p["price"], p["sendingid"]) for p in got[:1]] == [
+        (90, "System Error", 0, 0)
+    ]
+    assert got[1]["sendingstatus"] == 10
+    assert balance_of(account) == Decimal("930")  # only the accepted packet is charged
+    assert SandboxOrder.objects.get().target == "6281234567890"
+
+
+@pytest.mark.parametrize("code", range(1, 11))
+def test_every_delivery_code_by_number(client, account, code):
+    number = f"0812345699{code:02d}"  # ends in 99NN
+    post(
+        client,
+        SEND.format("masking"),
+        {"apikey": account.api_key, "callbackurl": "http://x/", "datapacket": packets((number, "Halo"))},
+    )
+    order = SandboxOrder.objects.get()
+    assert order.outcome == str(code)
+    assert order.refund == (order.cost if code in (6, 7, 9) else 0)  # never sent: the gateway gives it back
+    report = rajasms.delivery_report(order).payload
+    assert (report["deliverystatus"], report["deliverystatustext"]) == (code, rajasms.RAJASMS_DELIVERY_TEXT[code])
+
+
+def test_refused_delivery_codes_come_back_to_the_balance(client, account):
+    account.dlr_delay_seconds = 0
+    account.save()
+    body = {"apikey": account.api_key, "datapacket": packets(("081234569906", "Halo"), ("081234569904", "Halo"))}
+    post(client, SEND.format("reguler"), body)
+    assert balance_of(account) == Decimal("860")
+    post(client, BALANCE.format("reguler"), {"apikey": account.api_key})  # settles what is due
+    assert balance_of(account) == Decimal("930")  # 6 Saldo Minus/Expired refunded; 4 Delivered Error kept
+
+
+def test_ip_not_registered(client, account):
+    account.allowed_ips = "10.1.2.3, 10.1.2.4"
+    account.save()
+    body = {"apikey": account.api_key, "datapacket": packets(("081234567890", "Halo"))}
+    assert post(client, SEND.format("reguler"), body) == {
+        "sending_respon": [{"globalstatus": 40, "globalstatustext": "Ip address not register"}]
+    }
+    assert post(client, BALANCE.format("reguler"), {"apikey": account.api_key}) == {
+        "balance_respon": [{"globalstatus": 40, "globalstatustext": "Ip address not register"}]
+    }
+    assert not SandboxOrder.objects.exists() and balance_of(account) == Decimal("1000")
+    account.allowed_ips = "10.1.2.3,127.0.0.1"
+    account.save()
+    assert post(client, SEND.format("reguler"), body)["sending_respon"][0]["globalstatus"] == 10
+
+
+def test_expired_balance_refuses_sends_and_shows_the_date(client, account):
+    today = timezone.localdate()
+    account.balance_expires_on = today - timedelta(days=1)
+    account.save()
+    body = {"apikey": account.api_key, "datapacket": packets(("081234567890", "Halo"))}
+    assert post(client, SEND.format("otp"), body) == {
+        "sending_respon": [{"globalstatus": 50, "globalstatustext": "Expired Balance"}]
+    }
+    assert not SandboxOrder.objects.exists() and balance_of(account) == Decimal("1000")
+    reply = post(client, BALANCE.format("otp"), {"apikey": account.api_key})["balance_respon"][0]
+    assert (reply["globalstatus"], reply["Expired"]) == (10, (today - timedelta(days=1)).isoformat())
+    account.balance_expires_on = today  # valid through its last day
+    account.save()
+    assert post(client, SEND.format("otp"), body)["sending_respon"][0]["globalstatus"] == 10
+
+
+def test_default_expiry_is_a_year_after_the_account_was_made(client, account):
+    reply = post(client, BALANCE.format("reguler"), {"apikey": account.api_key})["balance_respon"][0]
+    made = timezone.localtime(account.created_at, rajasms.WIB).date()
+    assert reply["Expired"] == (made + timedelta(days=365)).isoformat()
