@@ -137,6 +137,9 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # Masking HTTP API (orders.api.masking): where the panel sends this reseller's delivery reports, one URL
+    # per user as the gateway's "Callable API DLR" is (provider-docs 003, reseller note). Kept on rotation.
+    masking_callback_url = models.URLField(_("masking delivery report URL"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("API key")

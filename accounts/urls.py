@@ -21,4 +21,5 @@ urlpatterns = [
     path("deposit/", views.deposit, name="deposit"),
     path("api/", views.api_key, name="api_key"),
     path("api/kunci-baru/", views.api_key_rotate, name="api_key_rotate"),
+    path("api/laporan-masking/", views.api_masking_callback, name="api_masking_callback"),
 ]
