@@ -8,11 +8,11 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass

@@ -73,7 +73,7 @@ def test_a_local_number_is_normalized(api, api_user, catalogue, upstream):
     [(1, 1), (160, 1), (161, 2), (320, 2), (321, 3), (480, 3)],
 )
 def test_billed_per_160_characters_as_the_document_says(api, api_user, catalogue, upstream, length, parts):
-    """"standard dalam pengiriman satu sms adalah 160 karakter jika lebih dari 160 karakter akan terhitung
+    """ "standard dalam pengiriman satu sms adalah 160 karakter jika lebih dari 160 karakter akan terhitung
     menjadi 2 sms": 320 characters are 2 SMS here (the panel's own GSM rule of 153 per part would say 3)."""
     message = ("Halo " * 100)[:length]
     assert sent(api, api_user, message=message).isdigit()
@@ -249,7 +249,7 @@ def test_inbox_is_the_empty_list(api, api_user, catalogue, upstream):
 
 # --- reports_post.php -----------------------------------------------------------------------------------
 def test_reports_post_lists_the_callers_sms_of_the_dates(api, api_user, other_user, catalogue, upstream):
-    first = sent(api, api_user, message="=HYPERLINK(\"http://x\")")
+    first = sent(api, api_user, message='=HYPERLINK("http://x")')
     second = sent(api, api_user, message="w" * 161, hp="081234567891")
     sent(api, other_user, message="Pesan rahasia saingan")
     old = sent(api, api_user, message="lama")
@@ -266,7 +266,7 @@ def test_reports_post_lists_the_callers_sms_of_the_dates(api, api_user, other_us
         [first, rows[1][1], HP, "1", "22", "Delivered"],
         [second, rows[2][1], "6281234567891", "2", "50", "No Charge"],
     ]
-    assert rows[1][3] == "'=HYPERLINK(\"http://x\")"  # a formula is written as text
+    assert rows[1][3] == '\'=HYPERLINK("http://x")'  # a formula is written as text
     assert datetime.strptime(rows[1][1], "%d-%m-%Y %H:%M:%S")
     # the 40-day-old send is in its own range
     day = (datetime.now(WIB) - timedelta(days=40)).strftime("%d-%m-%Y")

@@ -170,9 +170,7 @@ def smm_service(*, refill: bool | None = None, cancel: bool | None = None) -> di
 
 
 def prepaid_product() -> dict[str, Any]:
-    return next(
-        p for p in osimesa_products() if p["status"] == "ready" and p["cutoff"]["start"] == p["cutoff"]["end"]
-    )
+    return next(p for p in osimesa_products() if p["status"] == "ready" and p["cutoff"]["start"] == p["cutoff"]["end"])
 
 
 def otp_request() -> OrderRequest:
