@@ -342,3 +342,50 @@ def test_a_saved_callback_url_goes_with_the_order(api, api_user, catalogue, upst
     # rotating the key keeps the setting
     apikey_rotate(api_user.user)
     assert ApiKey.objects.get(user=api_user.user).masking_callback_url == "https://toko.example/delivreq.php"
+
+
+# --- this panel's own masking adapter, pointed at this panel over real HTTP ----------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_the_panels_own_masking_adapter_works_against_it(settled_live_server, api_user, catalogue, upstream):
+    """A buyer panel configures this panel as its masking gateway by URL alone: the adapter's sends, report
+    polls, balance and report download all read what this API prints."""
+    from datetime import date
+
+    from providers.adapters.masking_http import MaskingHttpAdapter
+    from providers.adapters.types import OrderRequest, ProductKind, ProviderConfig
+
+    config = ProviderConfig(
+        base_url=f"{settled_live_server.url}/api/masking",
+        username=api_user.user.username,
+        password=api_user.key,
+        name="this panel",
+    )
+    adapter = MaskingHttpAdapter(config)
+    for method in ("get", "post"):
+        adapter = MaskingHttpAdapter(
+            ProviderConfig(**{**config.__dict__, "options": {"method": method}})  # send.php or send_post.php
+        )
+        placed = adapter.place_order(
+            OrderRequest(kind=ProductKind.SMS, service_id="masking", message="x" * 161, recipients=(HP, "081234567891"))
+        )
+        assert [r.state for r in placed.recipients] == [DeliveryState.QUEUED] * 2
+        ids = [r.external_id for r in placed.recipients]
+        assert ids == [str(pk) for pk in OrderRecipient.objects.order_by("-pk").values_list("pk", flat=True)[:2]][::-1]
+    price = catalogue.price(catalogue.raja_routes["masking"], api_user.user)
+    assert balance_of(api_user.user) == START - 4 * 2 * price  # four SMS of 161 characters: two each
+
+    _state(ids[0], DeliveryState.DELIVERED)
+    _state(ids[1], DeliveryState.REJECTED)
+    reports = {r.external_id: r for r in adapter.fetch_reports([*ids, "999999"])}  # an unknown id is skipped
+    assert set(reports) == set(ids)
+    assert (reports[ids[0]].state, reports[ids[0]].code) == (DeliveryState.DELIVERED, "22")
+    assert reports[ids[1]].code == "50" and reports[ids[1]].state in (DeliveryState.FAILED, DeliveryState.REJECTED)
+
+    assert adapter.fetch_balance().amount == balance_of(api_user.user)
+    csv_text = adapter.download_report(date.today() - timedelta(days=1), date.today() + timedelta(days=1))
+    assert csv_text.lstrip("\ufeff").startswith("id,tanggal,msisdn,pesan,jumlah_sms,status,keterangan")
+    assert csv_text.count("\r\n") == 5  # header + four SMS
+    assert adapter.inbox().lstrip("\ufeff") == "id,tanggal,pengirim,pesan\r\n"
+    wrong = MaskingHttpAdapter(ProviderConfig(**{**config.__dict__, "password": "k" * 48}))
+    with pytest.raises(Exception, match="Username atau Password salah"):
+        wrong.fetch_balance()
