@@ -345,7 +345,7 @@ def test_a_saved_callback_url_goes_with_the_order(api, api_user, catalogue, upst
 
 
 # --- this panel's own masking adapter, pointed at this panel over real HTTP ----------------------------------
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_panels_own_masking_adapter_works_against_it(settled_live_server, api_user, catalogue, upstream):
     """A buyer panel configures this panel as its masking gateway by URL alone: the adapter's sends, report
     polls, balance and report download all read what this API prints."""
