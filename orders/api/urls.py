@@ -1,7 +1,7 @@
 """Downstream protocol endpoints (ARCHITECTURE: Downstream protocols), included at the site root.
 
 Url names live in the `api` namespace: api:virtusim, api:smm_v2, api:osimesa, api:rajasms_send,
-api:rajasms_balance (kwarg `route`), api:masking_<script> (send, send_post, report, balance, reports_post,
+api:rajasms_balance (kwarg `route`), api:masking_<file> (send, send_post, report, balance, reports_post,
 inbox), api:openapi.
 """
 
