@@ -149,7 +149,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     """Only the prefix is shown; the key itself is never stored."""
 
     list_display = ["user", "prefix", "created_at", "last_used_at"]
-    fields = ["user", "prefix", "created_at", "last_used_at"]
+    fields = ["user", "prefix", "created_at", "last_used_at", "masking_callback_url"]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
