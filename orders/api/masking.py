@@ -92,7 +92,8 @@ def _user(request: HttpRequest, p: dict[str, str]) -> User:
     username = p.get("username", "").strip()
 
     def same_username(user: User, _key: str) -> bool:
-        return bool(username) and hmac.compare_digest(user.get_username().encode(), username.encode())
+        given = username.encode("utf-8", "surrogatepass")  # any text compares, none raises
+        return bool(username) and hmac.compare_digest(user.get_username().encode(), given)
 
     return authenticate(request, p.get("password", ""), fail, also=same_username)
 
