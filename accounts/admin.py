@@ -157,8 +157,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     """Only the prefix is shown; the key itself is never stored."""
 
     list_display = ["user", "prefix", "created_at", "last_used_at"]
-    fields = ["user", "prefix", "created_at", "last_used_at", "allowed_ips"]
-    readonly_fields = fields  # the allow-list is the reseller's, set on their API page
+    fields = ["user", "prefix", "created_at", "last_used_at", "allowed_ips", "masking_callback_url"]
+    readonly_fields = fields  # both are the reseller's, set on their API page
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -3,10 +3,13 @@ maximum deposit, methods) are checked again by accounts.services."""
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
@@ -89,3 +92,51 @@ class AllowedIpsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
         error_messages={"max_length": _("The list is too long.")},
     )
+
+
+class MaskingCallbackForm(forms.Form):
+    """The URL the masking HTTP API sends delivery reports to (empty = none). Only the form is checked here;
+    orders.forwarding resolves the host before every call and refuses addresses inside the network."""
+
+    url = forms.CharField(
+        label=_("Delivery report URL"),
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://toko.example/delivreq.php", "autocomplete": "off"}),
+    )
+
+    def clean_url(self) -> str:
+        url = (self.cleaned_data.get("url") or "").strip()
+        if not url:
+            return ""
+        bad = ValidationError(_("Enter a full address starting with http:// or https://."), code="invalid")
+        if any(ch.isspace() or not ch.isprintable() for ch in url):
+            raise bad
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+        except ValueError:
+            raise bad from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise bad
+        if parts.username or parts.password:
+            raise ValidationError(_("The address may not contain a user name or password."), code="credentials")
+        if _inside_the_network(parts.hostname):
+            raise ValidationError(_("The address must be reachable from the internet."), code="private")
+        return url
+
+
+def _inside_the_network(hostname: str) -> bool:
+    """A literal address that is not public, or localhost (names are resolved when reports are sent). The
+    sandbox and DEBUG allow them, as orders.forwarding does."""
+    if getattr(settings, "SANDBOX_ENABLED", False) or settings.DEBUG:
+        return False
+    if hostname.rstrip(".").lower() == "localhost" or hostname.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(hostname.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast

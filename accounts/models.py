@@ -146,6 +146,9 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     # One normalized address or network per line (accounts.services.apikey_set_allowed_ips); empty = any address.
     allowed_ips = models.TextField(_("allowed IP addresses"), blank=True, default="")
+    # Masking HTTP API (orders.api.masking): where the panel sends this reseller's delivery reports, one URL
+    # per user as the gateway's "Callable API DLR" is (provider-docs 003, reseller note). Kept on rotation.
+    masking_callback_url = models.URLField(_("masking delivery report URL"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("API key")

@@ -484,6 +484,13 @@ def apikey_rotate(user: User) -> str:
     return plain
 
 
+def apikey_set_masking_callback(user: User, url: str) -> bool:
+    """Save (or clear, with "") where the masking HTTP API sends the reseller's delivery reports. False when
+    the reseller has no key yet (the setting lives with the key). The URL is checked by the form, and again
+    by orders.forwarding before each call (no address inside the network)."""
+    return ApiKey.objects.filter(user=user).update(masking_callback_url=url.strip()) == 1
+
+
 def apikey_revoke(user: User) -> None:
     ApiKey.objects.filter(user=user).delete()
 

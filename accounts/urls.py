@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/", views.api_key, name="api_key"),
     path("api/kunci-baru/", views.api_key_rotate, name="api_key_rotate"),
     path("api/ip/", views.api_key_ips, name="api_key_ips"),
+    path("api/laporan-masking/", views.api_masking_callback, name="api_masking_callback"),
 ]

@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import AllowedIpsForm, DepositForm, LoginForm
+from accounts.forms import AllowedIpsForm, DepositForm, LoginForm, MaskingCallbackForm
 from accounts.models import ApiKey, DepositRequest, DepositStatus
 from accounts.selectors import balance_of, deposit_refs, ledger_for, ledger_reason
 from accounts.services import (
@@ -23,6 +24,7 @@ from accounts.services import (
     LedgerError,
     apikey_rotate,
     apikey_set_allowed_ips,
+    apikey_set_masking_callback,
     deposit_request_create,
 )
 from common.views import cursor, month_range, optional_url, reseller_required
@@ -110,7 +112,12 @@ def deposit(request: HttpRequest) -> HttpResponse:
 
 
 # --- API key and documentation --------------------------------------------------------------------
-def _api_context(request: HttpRequest, plain_key: str = "", ip_form: AllowedIpsForm | None = None) -> dict[str, Any]:
+def _api_context(
+    request: HttpRequest,
+    plain_key: str = "",
+    ip_form: AllowedIpsForm | None = None,
+    callback_form: MaskingCallbackForm | None = None,
+) -> dict[str, Any]:
     base = settings.PANEL_PUBLIC_URL.rstrip("/")
     key = ApiKey.objects.filter(user=request.user).first()
     if ip_form is None:
@@ -118,6 +125,7 @@ def _api_context(request: HttpRequest, plain_key: str = "", ip_form: AllowedIpsF
     return {
         "key": key,
         "ip_form": ip_form,
+        "callback_form": callback_form or MaskingCallbackForm(initial={"url": key.masking_callback_url if key else ""}),
         "plain_key": plain_key,
         "shell_key": plain_key or _("YOUR_API_KEY"),
         "base_url": base,
@@ -165,3 +173,17 @@ def api_key_ips(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Saved: your key works from any address."))
             return redirect("api_key")
     return render(request, "accounts/api.html", _api_context(request, ip_form=form), status=400)
+
+
+def api_masking_callback(request: HttpRequest) -> HttpResponse:
+    """Save the URL the masking HTTP API sends this reseller's delivery reports to (empty: none)."""
+    form = MaskingCallbackForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/api.html", _api_context(request, callback_form=form), status=400)
+    if not apikey_set_masking_callback(request.user, form.cleaned_data["url"]):
+        messages.error(request, _("Create an API key first."))
+    elif form.cleaned_data["url"]:
+        messages.success(request, _("Saved: delivery reports of your masking SMS go to this address."))
+    else:
+        messages.success(request, _("Saved: no delivery reports are sent for your masking SMS."))
+    return redirect(reverse("api_key") + "#masking")

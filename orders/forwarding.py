@@ -1,9 +1,14 @@
-"""Forwarding SMS delivery reports to resellers' own callback URLs (RajaSMS-compatible API).
+"""Forwarding SMS delivery reports to resellers' own callback URLs (RajaSMS- and masking-compatible APIs).
 
 orders.delivery calls `delivery_forward(recipient_ids)` after recipient states change. For each order
-placed through `/sms/api_sms_*_send_json.php` with a `callbackurl`, one background task
-(orders.tasks.forward_delivery_reports) POSTs one RajaSMS callback per recipient:
-`{"sendingid": <recipient id>, "number": "62...", "deliverystatus": 1-10, "deliverystatustext": "..."}`.
+with a `client_callback_url`, one background task (orders.tasks.forward_delivery_reports) sends one report
+per recipient, in the shape of the protocol the order came through (`Order.client_protocol`):
+
+- RajaSMS (`/sms/api_sms_*_send_json.php` with a `callbackurl`): a JSON POST
+  `{"sendingid": <recipient id>, "number": "62...", "deliverystatus": 1-10, "deliverystatustext": "..."}`.
+- masking HTTP (`/api/masking/send.php`, to the URL the reseller saved on their API page): a GET
+  `?session_id=<recipient id>&error_code=22|20|52|50&error_message=...&msisdn=62...` (provider-docs 003,
+  "Callable API DLR"); a recipient still queued in the panel has no code yet and is not reported.
 
 - Never in the way: enqueueing happens after the transaction commits, and any error while enqueueing is
   logged, never raised into the request or task that changed the recipients.
@@ -34,6 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
+from orders.api.masking_codes import DLR_TEXTS, delivery_code
 from providers.adapters.rajasms import DELIVERY_STATES
 from providers.adapters.types import DeliveryState
 
@@ -244,6 +250,7 @@ def forward_reports(order_id: int, recipient_ids: Sequence[int], attempt: int = 
     if order is None or not order.client_callback_url:
         return "nothing to forward"
     recipients = list(OrderRecipient.objects.filter(order_id=order_id, pk__in=list(recipient_ids)).order_by("pk"))
+    recipients = [r for r in recipients if _request(order.client_protocol, r, order.provider.kind) is not None]
     if not recipients:
         return "nothing to forward"
     failed: list[int] = []
@@ -256,7 +263,7 @@ def forward_reports(order_id: int, recipient_ids: Sequence[int], attempt: int = 
         logger.info("order %s: %s", order_id, exc)
         failed = [r.pk for r in recipients]
     else:
-        failed = _post_all(target, recipients, order.provider.kind, order_id)
+        failed = _post_all(target, recipients, order.provider.kind, order_id, order.client_protocol)
     sent = len(recipients) - len(failed)
     if failed and attempt < MAX_ATTEMPTS:
         try:
@@ -270,7 +277,31 @@ def forward_reports(order_id: int, recipient_ids: Sequence[int], attempt: int = 
     return f"{sent} sent"
 
 
-def _post_all(target: Target, recipients: list, upstream_kind: str, order_id: int) -> list[int]:
+MASKING = "masking"  # Order.client_protocol of sends through orders.api.masking
+
+
+def masking_report(recipient) -> dict[str, str] | None:
+    """The masking gateway's DLR query for a recipient; None while it has nothing to report."""
+    code = delivery_code(recipient)
+    if code is None:
+        return None
+    return {
+        "session_id": str(recipient.pk),
+        "error_code": code,
+        "error_message": DLR_TEXTS[code],
+        "msisdn": recipient.number,
+    }
+
+
+def _request(protocol: str, recipient, upstream_kind: str) -> dict | None:
+    """requests' keyword arguments for one report in the order's protocol; None: nothing to report yet."""
+    if protocol == MASKING:
+        query = masking_report(recipient)
+        return None if query is None else {"method": "GET", "params": query}
+    return {"method": "POST", "json": callback_payload(recipient, upstream_kind)}
+
+
+def _post_all(target: Target, recipients: list, upstream_kind: str, order_id: int, protocol: str = "") -> list[int]:
     failed: list[int] = []
     in_a_row = 0
     with _session(target) as session:
@@ -278,13 +309,14 @@ def _post_all(target: Target, recipients: list, upstream_kind: str, order_id: in
             if in_a_row >= GIVE_UP_AFTER:
                 failed.extend(r.pk for r in recipients[index:])
                 break
+            call = _request(protocol, recipient, upstream_kind)
             try:
-                response = session.post(
-                    target.url,
-                    json=callback_payload(recipient, upstream_kind),
+                response = session.request(
+                    url=target.url,
                     headers={"Host": target.host_header},
                     timeout=TIMEOUT,
                     allow_redirects=False,
+                    **call,
                 )
                 ok = 200 <= response.status_code < 300  # a redirect is not followed: not delivered
                 reason = f"HTTP {response.status_code}"

@@ -85,6 +85,9 @@ class Order(models.Model):
     source = models.CharField(_("source"), max_length=10, default="web")  # web / api
     # RajaSMS-compatible API: where to forward this order's delivery reports (the reseller's callbackurl).
     client_callback_url = models.URLField(_("reseller callback URL"), max_length=500, blank=True)
+    # The shape of those reports (orders.forwarding): "" = RajaSMS's JSON POST; "masking" = the masking HTTP
+    # gateway's GET (session_id, error_code...), for sends through /api/masking/ (orders.api.masking).
+    client_protocol = models.CharField(_("reseller protocol"), max_length=12, blank=True)
     # Submission (orders.submission): which sender holds this `submitting` order, since when. A claim that
     # outlives any upstream call means the sender died mid-call: the order becomes `unknown`, never resent.
     submit_claim = models.CharField(_("submission claim"), max_length=32, blank=True, editable=False)

@@ -39,14 +39,25 @@ def order_place(user: User, *, source: str = "web", **request) -> Order:
     return order
 
 
-def orders_place(user: User, requests: Sequence[dict], *, source: str = "api", callback_url: str = "") -> list[Order]:
+def orders_place(
+    user: User,
+    requests: Sequence[dict],
+    *,
+    source: str = "api",
+    callback_url: str = "",
+    client_protocol: str = "",
+) -> list[Order]:
     """Several orders accepted together: all are charged and created in one transaction, or none is
-    (the first OrderInvalid raised refuses the whole lot). For one API call that becomes several orders."""
+    (the first OrderInvalid raised refuses the whole lot). For one API call that becomes several orders.
+    `callback_url` and `client_protocol` say where and in which shape delivery reports are forwarded."""
     quotes = [order_quote(user, **request) for request in requests]
     if any(q.kind == ProductKind.OTP for q in quotes):
         raise ValueError("OTP orders are placed one at a time")
     with transaction.atomic():
-        orders = [_order_create(user, quote, source, callback_url=callback_url) for quote in quotes]
+        orders = [
+            _order_create(user, quote, source, callback_url=callback_url, client_protocol=client_protocol)
+            for quote in quotes
+        ]
     submission.submission_requested(orders)
     return orders
 
@@ -62,7 +73,9 @@ def _place_now(user: User, quote: Quote, source: str) -> Order:
     return order
 
 
-def _order_create(user: User, quote: Quote, source: str, claim: str = "", callback_url: str = "") -> Order:
+def _order_create(
+    user: User, quote: Quote, source: str, claim: str = "", callback_url: str = "", client_protocol: str = ""
+) -> Order:
     with transaction.atomic():
         order = Order.objects.create(
             user=user,
@@ -82,6 +95,7 @@ def _order_create(user: User, quote: Quote, source: str, claim: str = "", callba
             schedule_at=quote.schedule_at,
             source=source,
             client_callback_url=callback_url,
+            client_protocol=client_protocol,
             submit_claim=claim,
             submit_claimed_at=timezone.now() if claim else None,
         )

@@ -9,6 +9,7 @@ parses messages, and nobody checks again what the quote checked.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Tier, User
 from accounts.money import ceil_rupiah, format_count, to_money
-from orders.sms import MAX_MESSAGE_CHARS, MAX_RECIPIENTS, count_segments, parse_recipients
+from orders.sms import MAX_MESSAGE_CHARS, MAX_RECIPIENTS, Segments, count_segments, parse_recipients
 from providers.adapters.types import FINAL_STATUSES, ProductKind
 from providers.models import Service
 from providers.pricing import price_for
@@ -215,11 +216,13 @@ def order_quote(
     packets: list[tuple[str, str]] | None = None,
     schedule_at: datetime | None = None,
     now: datetime | None = None,
+    counter: Callable[[str], Segments] = count_segments,
 ) -> Quote:
     """Validate and price a request for `user`. Raises OrderInvalid listing every problem found.
 
     SMS takes either one `message` for all `recipients`, or `packets`: (normalized number, text) pairs
-    from the bulk API, each text priced by its own segments."""
+    from the bulk API, each text priced by its own segments. `counter` counts a text's SMS parts: the
+    panel's GSM-7/UCS-2 rule, or a downstream protocol's own (masking: per 160 characters)."""
     now = now or timezone.now()
     errors = Problems()
     try:
@@ -293,12 +296,12 @@ def order_quote(
             errors.add("target", Problem.REPEAT_OPEN, repeat_refusal().message)
         quote.target = digits
     elif packets is not None:
-        _quote_packets(quote, packets, errors)
+        _quote_packets(quote, packets, errors, counter)
         _check_schedule(quote, schedule_at, now, errors)
         quote.charge, quote.cost = order_amounts(kind, price.price, unit_cost, quote.quantity)
     else:  # SMS
         message = (message or "").replace("\r\n", "\n")
-        segments = count_segments(message)
+        segments = counter(message)
         problem = _message_problem(message)
         if problem:
             errors.add("message", Problem.BAD_MESSAGE, problem)
@@ -349,7 +352,9 @@ def _check_schedule(quote: Quote, schedule_at: datetime | None, now: datetime, e
     quote.schedule_at = schedule_at
 
 
-def _quote_packets(quote: Quote, packets: list[tuple[str, str]], errors: Problems) -> None:
+def _quote_packets(
+    quote: Quote, packets: list[tuple[str, str]], errors: Problems, counter: Callable[[str], Segments]
+) -> None:
     """The bulk API's packets: numbers already normalized, (number, text) pairs distinct, each text
     priced by its own segments. Every text must be sendable; the first bad one names the problem."""
     if not packets:
@@ -363,7 +368,7 @@ def _quote_packets(quote: Quote, packets: list[tuple[str, str]], errors: Problem
     if problem:
         errors.add("message", Problem.BAD_MESSAGE, problem)
         return
-    counted = [count_segments(text) for text in texts]
+    counted = [counter(text) for text in texts]
     quote.recipients = tuple(number for number, _text in packets)
     quote.quantity = sum(c.count for c in counted)
     if len(set(texts)) == 1:  # one text for everyone: an ordinary send

@@ -39,6 +39,14 @@ def count_segments(message: str) -> Segments:
     return Segments(encoding, length, 1 if length <= single else math.ceil(length / part))
 
 
+def count_per_160(message: str) -> Segments:
+    """The masking HTTP gateway's billing rule (provider-docs 003): one SMS per 160 characters, counted as
+    characters whatever the alphabet ("jika lebih dari 160 karakter akan terhitung menjadi 2 sms")."""
+    length = len(message)
+    encoding = "GSM-7" if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in message) else "UCS-2"
+    return Segments(encoding, length, math.ceil(length / 160))
+
+
 def normalize_number(raw: str) -> str | None:
     """0812..., +62812..., 62812..., 812... -> 62812...; None when it is not an Indonesian mobile number."""
     digits = _NUMBER_NOISE.sub("", raw or "")

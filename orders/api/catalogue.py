@@ -31,8 +31,9 @@ from .common import digits_id
 
 logger = logging.getLogger("orders.api")
 
-_PROBE_PATH = {"rajasms": "/sms/api_sms_reguler_send_json.php"}  # base_url is the server root
-_DOWNSTREAM_KINDS = ("virtusim", "smm_v2", "osimesa", "rajasms")
+# base_url is the server root (RajaSMS) or the folder holding send.php (masking HTTP)
+_PROBE_PATH = {"rajasms": "/sms/api_sms_reguler_send_json.php", "masking_http": "/send.php"}
+_DOWNSTREAM_KINDS = ("virtusim", "smm_v2", "osimesa", "rajasms", "masking_http")
 
 
 # --- the loop guard ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A machine-readable description (OpenAPI 3.0) of the four downstream protocols, served at
+"""A machine-readable description (OpenAPI 3.0) of the five downstream protocols, served at
 `GET /api/openapi.json` (url name `api:openapi`). Hand-written: the shapes are the vendors', not ours."""
 
 from __future__ import annotations
@@ -77,6 +77,141 @@ VIRTUSIM_PARAMS = {
     "country": {**_STR, "description": "Accepted and ignored (`indo`)."},
 }
 
+_MASKING_LOGIN = {
+    "username": {**_STR, "description": "Your username on the panel."},
+    "password": {**_STR, "description": "Your API key (not your login password)."},
+}
+_MASKING_FAILURES = (
+    "Failures are plain text with HTTP 200, as the gateway prints them: Username atau Password salah (wrong or "
+    "missing username/key), Nomor tujuan tidak valid, Pesan tidak boleh kosong, Pesan tidak valid (maksimal 480 "
+    "karakter), Saldo tidak cukup, Layanan tidak tersedia, Data tidak ditemukan, Format tanggal salah, Rentang "
+    "tanggal maksimal 92 hari; HTTP 429/413/405/503 keep their status with a plain-text reason."
+)
+_MASKING_SCRIPTS: dict[str, tuple[str, str, dict[str, Any], list[str], str]] = {
+    # script: (operationId stem, summary, fields beyond the login, required, reply)
+    "send": (
+        "maskingSend",
+        "Send one SMS (GET, as the gateway's send.php; POST works too)",
+        {
+            "hp": {**_STR, "description": "Destination, 62-prefixed (0812... and +62812... are accepted too)."},
+            "message": {**_STR, "maxLength": 480, "description": "Billed per 160 characters: 161 are 2 SMS."},
+        },
+        ["hp", "message"],
+        "The report id alone (e.g. `18319370`) when accepted, otherwise the reason.",
+    ),
+    "send_post": (
+        "maskingSendPost",
+        "Send one SMS (POST form, as the gateway's send_post.php; GET works too)",
+        {
+            "hp": {**_STR, "description": "Destination, 62-prefixed."},
+            "message": {**_STR, "maxLength": 480, "description": "Billed per 160 characters."},
+        },
+        ["hp", "message"],
+        "The report id alone when accepted, otherwise the reason.",
+    ),
+    "report": (
+        "maskingReport",
+        "Delivery state of one SMS by its report id (yours only: the login is needed here too)",
+        {"rpt": {**_STR, "description": "The report id send.php answered (also a RajaSMS `sendingid`)."}},
+        ["rpt"],
+        "`22` delivered, `20` pending, `50, No Charge` not sent and not charged (refunded), `50` failed after "
+        "sending (charged), `Data tidak ditemukan` for an id that is not yours.",
+    ),
+    "balance": (
+        "maskingBalance",
+        "Your balance",
+        {},
+        [],
+        "`<balance>,<expiry>`, e.g. `150000,2099/12/31-23:59:59` (the panel's balance does not expire).",
+    ),
+    "reports_post": (
+        "maskingReportsPost",
+        "Your SMS sent between two dates (WIB, both included, at most 92 days), as CSV",
+        {
+            "start": {**_STR, "pattern": "^[0-9]{2}-[0-9]{2}-[0-9]{4}$", "description": "dd-mm-yyyy"},
+            "end": {**_STR, "pattern": "^[0-9]{2}-[0-9]{2}-[0-9]{4}$", "description": "dd-mm-yyyy"},
+            "download_report_button": {**_STR, "description": "Sent by the gateway's example form; ignored."},
+        },
+        ["start", "end"],
+        "text/csv: id, tanggal (dd-mm-yyyy hh:mm:ss WIB), msisdn, pesan, jumlah_sms, status (22/20/50), "
+        "keterangan (Delivered, Pending, No Charge, Failed).",
+    ),
+    "inbox": (
+        "maskingInbox",
+        "Incoming SMS (the panel has none for resellers: always the empty list)",
+        {},
+        [],
+        "text/csv with the header row only: id, tanggal, pengirim, pesan.",
+    ),
+}
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/plain": {"schema": _STR}}}
+
+
+def _masking_path(script: str) -> dict[str, Any]:
+    stem, summary, fields, required, reply = _MASKING_SCRIPTS[script]
+    properties = {**_MASKING_LOGIN, **fields}
+    needed = ["username", "password", *required]
+    content_type = "text/csv" if script in ("reports_post", "inbox") else "text/plain"
+    responses = {
+        "200": {"description": reply, "content": {content_type: {"schema": _STR}}},
+        "429": _text("Rate limited"),
+    }
+    if content_type != "text/plain":
+        responses["200"]["content"]["text/plain"] = {"schema": _STR}  # a refusal
+    callbacks = {}
+    if script in ("send", "send_post"):
+        # The gateway's "Callable API DLR": to the one URL the reseller saves on their API page (per user).
+        callbacks = {
+            "deliveryReport": {
+                "https://your-saved-address.example/delivreq.php": {
+                    "get": {
+                        "description": (
+                            "One GET per SMS, to the address saved on your API page when the SMS was sent (its own "
+                            "query string kept). error_code: 22 Delivered, 20 Pending, 52 No Charge (not sent, "
+                            "refunded), 50 Failed (sent and charged, not delivered). Retried with backoff."
+                        ),
+                        "parameters": [
+                            {"name": name, "in": "query", "required": True, "schema": schema}
+                            for name, schema in {
+                                "session_id": {**_STR, "description": "The report id send.php answered."},
+                                "error_code": {**_STR, "enum": ["22", "20", "52", "50"]},
+                                "error_message": {**_STR, "enum": ["Delivered", "Pending", "No Charge", "Failed"]},
+                                "msisdn": _STR,
+                            }.items()
+                        ],
+                        "responses": {"200": {"description": "Any 2xx acknowledges the report."}},
+                    }
+                }
+            }
+        }
+    operations: dict[str, Any] = {
+        "summary": summary,
+        "description": _MASKING_FAILURES,
+        "get": {
+            "operationId": f"{stem}Get",
+            "tags": ["Masking HTTP"],
+            "parameters": [
+                {"name": name, "in": "query", "required": name in needed, "schema": schema}
+                for name, schema in properties.items()
+            ],
+            "responses": responses,
+        },
+        "post": {
+            "operationId": f"{stem}Post",
+            "tags": ["Masking HTTP"],
+            "requestBody": _form(properties, needed),
+            "responses": responses,
+        },
+    }
+    if callbacks:
+        for method in ("get", "post"):
+            operations[method]["callbacks"] = callbacks
+    return operations
+
+
 _ROUTE_PARAM = {
     "name": "route",
     "in": "path",
@@ -90,7 +225,7 @@ SPEC: dict[str, Any] = {
         "title": "Reseller panel downstream API",
         "version": "1.0",
         "description": (
-            "The panel speaks four upstream protocols downstream, so an existing shop or bot works by changing "
+            "The panel speaks five upstream protocols downstream, so an existing shop or bot works by changing "
             "only its base URL and key. Ids are the panel's service and order ids; prices are your own (your "
             "tier). Human-readable guide with curl examples: docs/api.md. " + _LIMITS + " " + _RETRIES
         ),
@@ -284,6 +419,7 @@ SPEC: dict[str, Any] = {
                 },
             },
         },
+        **{f"/api/masking/{script}.php": _masking_path(script) for script in _MASKING_SCRIPTS},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "SMM v2 only"}},

@@ -120,6 +120,11 @@ def parse_amount(text: str) -> Decimal | None:
     return Decimal(re.sub(r"[.,]", "", number))
 
 
+# balance.php as public clients of the gateway read it: "<balance>,<expiry yyyy/mm/dd-hh:mm:ss>". The expiry
+# is split off first, or parse_amount would read "150000,2099" as 150000.2099.
+BALANCE_EXPIRY = re.compile(r"\s*,\s*(\d{4}/\d{1,2}/\d{1,2}(?:[- ]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$")
+
+
 @register
 class MaskingHttpAdapter(ProviderAdapter):
     kind = "masking_http"
@@ -210,7 +215,10 @@ class MaskingHttpAdapter(ProviderAdapter):
         return reports
 
     def _report(self, report_id: str) -> DeliveryReport | None:
-        body = self._text(self.request("GET", self._url("report.php"), params={"rpt": report_id}))
+        # The document shows only `rpt`; the login goes along so a gateway that scopes report ids to their
+        # account (this panel's own /api/masking/, for one) answers too. The gateway ignores what it does not read.
+        params = {"rpt": report_id, **self._credentials()}
+        body = self._text(self.request("GET", self._url("report.php"), params=params))
         match = REPORT_CODE.fullmatch(body)
         state = DELIVERY_STATES.get(match.group(1)) if match else None
         if match is None or state is None:
@@ -345,10 +353,12 @@ class MaskingHttpAdapter(ProviderAdapter):
     def fetch_balance(self) -> ProviderBalance:
         response = self.request("GET", self._url("balance.php"), params=self._credentials())
         body = self._text(response)
-        amount = parse_amount(body)
+        expiry = BALANCE_EXPIRY.search(body)
+        amount = parse_amount(body[: expiry.start()] if expiry else body)
         if amount is None:
             raise self.rejected(body[:200], response)  # e.g. "Username atau Password salah"
-        return ProviderBalance(amount=amount, raw={"text": body})
+        raw = {"text": body, "expires": expiry.group(1)} if expiry else {"text": body}
+        return ProviderBalance(amount=amount, raw=raw)
 
     def parse_callback(
         self, method: str, query: Mapping[str, str], body: bytes, content_type: str = ""

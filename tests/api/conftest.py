@@ -159,6 +159,11 @@ class Api:
         payload = raw if raw is not None else json.dumps(body)
         return self.client.post(f"/sms/api_sms_{route}_{action}_json.php", payload, content_type="application/json")
 
+    def masking(self, script: str, who: Reseller | None, method: str = "get", **params: Any):
+        """`/api/masking/<script>.php` with `username` and `password` (= the API key) unless `who` is None."""
+        data = {"username": who.user.username, "password": who.key, **params} if who is not None else params
+        return getattr(self.client, method)(f"/api/masking/{script}.php", data)
+
     @staticmethod
     def packets(response) -> list[dict[str, Any]]:
         respon = response.json()["sending_respon"][0]

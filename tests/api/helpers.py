@@ -1,5 +1,5 @@
-"""A tiny HTTP server recording what the panel POSTs to a reseller's callback URL, with a switchable
-reply status and delay (import explicitly)."""
+"""A tiny HTTP server recording what the panel POSTs (RajaSMS: JSON) or GETs (masking: a query string) to a
+reseller's callback URL, with a switchable reply status and delay (import explicitly)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -36,11 +37,16 @@ def callback_receiver(path: str = "/dlr") -> Iterator[Receiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            self._record({"json": json.loads(body or b"null")})
+
+        def do_GET(self) -> None:
+            query = {key: values[-1] for key, values in parse_qs(urlsplit(self.path).query).items()}
+            self._record({"method": "GET", "query": query})
+
+        def _record(self, what: dict[str, Any]) -> None:
             if receiver.delay:
                 time.sleep(receiver.delay)
-            receiver.received.put(
-                {"path": self.path, "host": self.headers.get("Host"), "json": json.loads(body or b"null")}
-            )
+            receiver.received.put({"path": self.path, "host": self.headers.get("Host"), **what})
             try:
                 self.send_response(receiver.status)
                 self.end_headers()

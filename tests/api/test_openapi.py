@@ -48,6 +48,10 @@ def test_every_path_is_served_by_a_downstream_endpoint(document):
         "/api/prepaid",
         "/sms/api_sms_{route}_send_json.php",
         "/sms/api_sms_{route}_balance_json.php",
+        *(
+            f"/api/masking/{script}.php"
+            for script in ("send", "send_post", "report", "balance", "reports_post", "inbox")
+        ),
     }
     for path in document["paths"]:
         for route in ("reguler", "masking", "otp"):
@@ -74,6 +78,8 @@ def test_url_names(client):
     assert reverse("api:osimesa") == "/api/prepaid"
     assert reverse("api:rajasms_send", kwargs={"route": "otp"}) == "/sms/api_sms_otp_send_json.php"
     assert reverse("api:rajasms_balance", kwargs={"route": "masking"}) == "/sms/api_sms_masking_balance_json.php"
+    assert reverse("api:masking_send") == "/api/masking/send.php"
+    assert reverse("api:masking_reports_post") == "/api/masking/reports_post.php"
     assert client.post(reverse("api:openapi")).status_code == 405
 
 
@@ -99,3 +105,24 @@ def test_order_calls_document_the_idempotency_key_and_the_replay_header(document
         "40 Ip address not register" in document["paths"]["/sms/api_sms_{route}_send_json.php"]["post"]["description"]
     )
     assert "Idempotency-Key" in document["info"]["description"]
+
+
+def test_masking_replies_are_plain_text_and_its_fields_documented(document):
+    """The masking gateway's document names these fields; the description names every field the view reads."""
+    fields = {
+        "send": {"username", "password", "hp", "message"},
+        "send_post": {"username", "password", "hp", "message"},
+        "report": {"username", "password", "rpt"},
+        "balance": {"username", "password"},
+        "reports_post": {"username", "password", "start", "end", "download_report_button"},
+        "inbox": {"username", "password"},
+    }
+    for script, names in fields.items():
+        item = document["paths"][f"/api/masking/{script}.php"]
+        assert {p["name"] for p in item["get"]["parameters"]} == names, script
+        form = item["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        assert set(form["properties"]) == names, script
+        assert "text/plain" in item["get"]["responses"]["200"]["content"], script
+    dlr = document["paths"]["/api/masking/send.php"]["get"]["callbacks"]["deliveryReport"]
+    (callback,) = dlr.values()
+    assert {p["name"] for p in callback["get"]["parameters"]} == {"session_id", "error_code", "error_message", "msisdn"}

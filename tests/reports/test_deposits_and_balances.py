@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:accounts_depositrequest_changelist"
 
+
 @pytest.fixture
 def deposit(reseller):
     return deposit_request_create(user=reseller, amount="250000", method="bank", note="BCA a/n Budi")

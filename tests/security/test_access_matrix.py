@@ -50,6 +50,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiKey, DepositRequest, DepositStatus, LedgerEntry, User, Wallet
@@ -57,7 +58,7 @@ from accounts.services import apikey_rotate, deposit_request_create, wallet_cred
 from orders.api import osimesa as osimesa_api
 from orders.api import smm_v2 as smm_api
 from orders.api import virtusim as virtusim_api
-from orders.models import CallbackEvent, Order
+from orders.models import CallbackEvent, Order, OrderRecipient
 from orders.views.web import ACTION_LABELS
 from providers.models import Provider
 from providers.sandbox.models import SandboxOrder
@@ -117,6 +118,7 @@ URLS: dict[str, Url] = {
     "api_key": Url("accounts/api/", Cls.RESELLER, GET),
     "api_key_rotate": Url("accounts/api/kunci-baru/", Cls.RESELLER, POST),
     "api_key_ips": Url("accounts/api/ip/", Cls.RESELLER, POST),
+    "api_masking_callback": Url("accounts/api/laporan-masking/", Cls.RESELLER, POST),
     "catalogue": Url("katalog/", Cls.RESELLER, GET),
     "order_start": Url("pesan/", Cls.RESELLER, GET),
     "order_new": Url("pesan/<str:kind>/", Cls.RESELLER, GET_POST, KINDS),
@@ -140,6 +142,7 @@ URLS: dict[str, Url] = {
     "api:rajasms_not_found": Url("sms/", Cls.PROTOCOL_404, GET_POST),
     "api:smm_v2_not_found": Url("api/v2/", Cls.PROTOCOL_404, GET_POST),
     "api:osimesa_not_found": Url("api/prepaid/", Cls.PROTOCOL_404, GET_POST),
+    "api:masking_not_found": Url("api/masking/", Cls.PROTOCOL_404, GET_POST),
     "api:api_not_found": Url("api/", Cls.PROTOCOL_404, GET_POST),
     # --- machines
     "api:virtusim": Url("api/json.php", Cls.API, GET_POST),
@@ -147,6 +150,12 @@ URLS: dict[str, Url] = {
     "api:osimesa": Url("api/prepaid", Cls.API, POST),
     "api:rajasms_send": Url(rf"sms/api_sms_{SMS_ROUTE}_send_json\.php", Cls.API, POST, ROUTE),
     "api:rajasms_balance": Url(rf"sms/api_sms_{SMS_ROUTE}_balance_json\.php", Cls.API, POST, ROUTE),
+    "api:masking_send": Url("api/masking/send.php", Cls.API, GET_POST),
+    "api:masking_send_post": Url("api/masking/send_post.php", Cls.API, GET_POST),
+    "api:masking_report": Url("api/masking/report.php", Cls.API, GET_POST),
+    "api:masking_balance": Url("api/masking/balance.php", Cls.API, GET_POST),
+    "api:masking_reports_post": Url("api/masking/reports_post.php", Cls.API, GET_POST),
+    "api:masking_inbox": Url("api/masking/inbox.php", Cls.API, GET_POST),
     "provider_callback": Url("callbacks/<int:provider_id>/<str:token>/", Cls.CALLBACK, GET_POST),
     "sandbox:virtusim": Url("sandbox/virtusim/json.php", Cls.SANDBOX, GET_POST),
     "sandbox:smm_v2": Url("sandbox/smm_v2/api", Cls.SANDBOX, GET_POST),
@@ -585,6 +594,19 @@ def _osimesa_status(api: Api, who: Reseller, ids: list[int]) -> HttpResponse:
     return api.osimesa(who, type="status", ref_id=str(ids[0]))
 
 
+def _masking_report(api: Api, who: Reseller, ids: list[int]) -> HttpResponse:
+    """report.php takes a report id (an SMS recipient's id): the order's first SMS, or an id nobody has."""
+    recipient = OrderRecipient.objects.filter(order_id=ids[0]).order_by("pk").first()
+    return api.masking("report", who, rpt=str(recipient.pk if recipient else NONEXISTENT))
+
+
+def reply_of(response: HttpResponse) -> Any:
+    """The reply as the protocol gives it: JSON, or the masking gateway's plain text."""
+    if response["Content-Type"].startswith("text/plain"):
+        return response.content.decode()
+    return response.json()
+
+
 API_ID_PROBES: list[Probe] = [
     Probe("api:virtusim", "status", _virtusim("status"), lambda ids: (200, VS_NOT_FOUND), "otp_waiting"),
     *(
@@ -640,6 +662,7 @@ API_ID_PROBES: list[Probe] = [
         multi=True,
     ),
     Probe("api:osimesa", "status", _osimesa_status, lambda ids: (404, OSIMESA_NOT_FOUND), "prepaid_active"),
+    Probe("api:masking_report", "report", _masking_report, lambda ids: (200, "Data tidak ditemukan"), "sms_active"),
 ]
 API_ACTIONS_WITHOUT_IDS: dict[tuple[str, str], str] = {
     ("api:virtusim", "services"): "the catalogue (service ids are the same for every reseller)",
@@ -652,6 +675,11 @@ API_ACTIONS_WITHOUT_IDS: dict[tuple[str, str], str] = {
     ("api:osimesa", "order"): "places a new order from a service code",
     ("api:rajasms_send", "send"): "places new SMS orders (sendingids only go out, in replies and callbacks)",
     ("api:rajasms_balance", "balance"): "the caller's own balance",
+    ("api:masking_send", "send"): "places a new SMS order (report ids only go out, in replies and callbacks)",
+    ("api:masking_send_post", "send"): "places a new SMS order",
+    ("api:masking_balance", "balance"): "the caller's own balance",
+    ("api:masking_reports_post", "reports"): "lists the caller's own SMS (test_api_lists_show_only_own_orders)",
+    ("api:masking_inbox", "inbox"): "always empty: the panel has no incoming SMS for resellers",
 }
 # Each endpoint's dispatch table (RajaSMS has one action per URL).
 API_ACTIONS: dict[str, set[str]] = {
@@ -660,6 +688,13 @@ API_ACTIONS: dict[str, set[str]] = {
     "api:osimesa": set(osimesa_api.TYPES),
     "api:rajasms_send": {"send"},
     "api:rajasms_balance": {"balance"},
+    # the masking gateway has one action per file, too
+    "api:masking_send": {"send"},
+    "api:masking_send_post": {"send"},
+    "api:masking_report": {"report"},
+    "api:masking_balance": {"balance"},
+    "api:masking_reports_post": {"reports"},
+    "api:masking_inbox": {"inbox"},
 }
 
 
@@ -679,7 +714,11 @@ def test_api_with_another_resellers_ids_gets_the_protocols_not_found(world):
     for probe in API_ID_PROBES:
         for ids in [foreign] if probe.multi else [[pk] for pk in foreign]:
             response = probe.send(api, world.a.reseller, ids)
-            assert (response.status_code, response.json()) == probe.not_found(ids), (probe.endpoint, probe.action, ids)
+            assert (response.status_code, reply_of(response)) == probe.not_found(ids), (
+                probe.endpoint,
+                probe.action,
+                ids,
+            )
     assert db_state() == before
     assert world.upstream.calls == []
 
@@ -687,7 +726,7 @@ def test_api_with_another_resellers_ids_gets_the_protocols_not_found(world):
     for probe in API_ID_PROBES:
         ids = [world.b.orders[probe.own].pk]
         response = probe.send(api, world.b.reseller, ids)
-        assert (response.status_code, response.json()) != probe.not_found(ids), (probe.endpoint, probe.action)
+        assert (response.status_code, reply_of(response)) != probe.not_found(ids), (probe.endpoint, probe.action)
 
 
 def test_api_lists_show_only_own_orders(world):
@@ -698,6 +737,10 @@ def test_api_lists_show_only_own_orders(world):
         assert active and active <= own, (party.user.username, active)
         latest = {row["ref_id"] for row in api.osimesa(party.reseller, type="status").json()["data"]}
         assert latest and latest <= own, (party.user.username, latest)
+        own_sms = {str(pk) for pk in OrderRecipient.objects.filter(order__user=party.user).values_list("pk", flat=True)}
+        day = timezone.localdate().strftime("%d-%m-%Y")
+        rows = read_csv(api.masking("reports_post", party.reseller, "post", start=day, end=day))[1:]
+        assert rows and {row[0] for row in rows} == own_sms, (party.user.username, rows)
 
 
 # A request per endpoint that acts for the key's owner, and the protocol's reply when the key is missing.
@@ -707,6 +750,23 @@ Keyless = Callable[[Api, WebShop, Reseller | None], HttpResponse]
 def _raja(route_action: str, payload: dict[str, Any]) -> Keyless:
     def call(api: Api, shop: WebShop, who: Reseller | None) -> HttpResponse:
         return api.raja("reguler", {**payload, **({"apikey": who.key} if who else {})}, action=route_action)
+
+    return call
+
+
+MASKING_CALLS: dict[str, dict[str, str]] = {
+    "send": {"hp": "081234567890", "message": "Halo"},
+    "send_post": {"hp": "081234567890", "message": "Halo"},
+    "report": {"rpt": str(NONEXISTENT)},
+    "balance": {},
+    "reports_post": {"start": "01-01-2026", "end": "02-01-2026"},
+    "inbox": {},
+}
+
+
+def _masking(script: str, params: dict[str, str]) -> Keyless:
+    def call(api: Api, shop: WebShop, who: Reseller | None) -> HttpResponse:
+        return api.masking(script, who, "post", **params)
 
     return call
 
@@ -734,6 +794,10 @@ KEYLESS: dict[str, tuple[Keyless, tuple[int, Any]]] = {
         _raja("balance", {}),
         (200, {"balance_respon": [{"globalstatus": 30, "globalstatustext": "ApiKey not register"}]}),
     ),
+    **{
+        f"api:masking_{script}": (_masking(script, params), (200, "Username atau Password salah"))
+        for script, params in MASKING_CALLS.items()
+    },
 }
 
 
@@ -745,12 +809,14 @@ def test_api_is_csrf_exempt_only_because_a_session_is_worth_nothing_there(world)
     before = db_state()
     for endpoint, (call, refusal) in KEYLESS.items():
         response = call(api, world.shop, None)
-        assert (response.status_code, response.json()) == refusal, endpoint
+        assert (response.status_code, reply_of(response)) == refusal, endpoint
     assert db_state() == before
     for endpoint, (call, refusal) in KEYLESS.items():
         response = call(api, world.shop, world.a.reseller)
-        assert response.status_code == 200 and response.json() != refusal[1], (endpoint, response.content)
-    assert Order.objects.filter(user=world.a.user, source="api").count() == 4  # otp, smm, prepaid, sms
+        shown = b"".join(response.streaming_content).decode() if response.streaming else reply_of(response)
+        assert response.status_code == 200 and shown != refusal[1], (endpoint, shown)
+    # otp, smm, prepaid, RajaSMS sms, and two masking sends (send.php, send_post.php)
+    assert Order.objects.filter(user=world.a.user, source="api").count() == 6
 
 
 # ================================================================================================
@@ -834,6 +900,15 @@ def post_cases(world: World) -> list[PostCase]:
             reverse("api_key_ips"),
             {"allowed_ips": "0.0.0.0/0, ::/0"},
             lambda client, response: ApiKey.objects.get(user=a.user).allowed_ips == "0.0.0.0/0\n::/0",
+        ),
+        PostCase(
+            "api_masking_callback",
+            "reseller",
+            reverse("api_masking_callback"),
+            {"url": "https://toko-a.example/delivreq.php"},
+            lambda client, response: (
+                ApiKey.objects.get(user=a.user).masking_callback_url == "https://toko-a.example/delivreq.php"
+            ),
         ),
         PostCase(
             "order_new",

@@ -6,7 +6,7 @@ by the real adapters; an operator in the admin (logs in, types provider credenti
 provider actions with healthy and failing upstreams, opens every list and the change pages, approves a
 deposit, reads the reports and downloads the CSVs); reseller A on the web pages (every page, an order of
 each kind, refused and lost orders, an order action, a deposit request, a password change, two API keys);
-resellers' scripts on the four downstream protocols over HTTP (good calls, wrong keys, bad parameters, an
+resellers' scripts on the five downstream protocols over HTTP (good calls, wrong keys, bad parameters, an
 upstream fault); the worker's tasks; delivery reports coming back to /callbacks/ and forwarded to a
 reseller's callback URL; a garbled and a forged callback; 404s; and the management commands. Everything
 the panel writes is captured, and the tests scan it for every secret of the run in each form a secret
@@ -598,7 +598,7 @@ def rotate_key(capture: Capture, web: Browser, label: str) -> str:
 
 
 def api_session(capture: Capture, shop: Shop, root: str, budi: User, key: str, receiver: Receiver) -> Wire:
-    """Reseller B's script on all four downstream protocols, with refusals and an upstream fault."""
+    """Reseller B's script on all five downstream protocols, with refusals and an upstream fault."""
     wire = Wire(capture, root, f"reseller {budi.username}'s script")
     sign = capture.secret(f"{budi.username} Osimesa sign", md5(f"{budi.pk}{key}"), RESELLER_KEY)
     otp, smm, prepaid = str(shop.otp.pk), str(shop.smm.pk), str(shop.prepaid.pk)
@@ -661,6 +661,18 @@ def api_session(capture: Capture, shop: Shop, root: str, budi: User, key: str, r
             "/sms/api_sms_otp_send_json.php",
             json={"apikey": key, "datapacket": [{"number": "081234567896", "message": MESSAGE}]},
         )
+
+    # Masking HTTP: username + key as `password`, in the query string of GETs (the access log masks it).
+    login = {"username": budi.username, "password": key}
+    report_id = wire.call("GET", "/api/masking/send.php", params={**login, "hp": "6281234567897", "message": MESSAGE})
+    assert report_id.text.isdigit(), report_id.text
+    wire.call("POST", "/api/masking/send_post.php", data={**login, "hp": "6281234567898", "message": MESSAGE})
+    wire.call("GET", "/api/masking/report.php", params={**login, "rpt": report_id.text})
+    wire.call("GET", "/api/masking/balance.php", params=login)
+    wire.call("POST", "/api/masking/reports_post.php", data={**login, "start": "01-01-2026", "end": "02-01-2026"})
+    wire.call("GET", "/api/masking/inbox.php", params=login)
+    wire.call("GET", "/api/masking/send.php", params={**login, "password": "LEAKCHECK-wrong-key-333333333333"})
+    wire.call("GET", "/api/masking/send.php", params={**login, "hp": "12", "message": MESSAGE})
     wire.call("GET", "/api/openapi.json")
     return wire
 

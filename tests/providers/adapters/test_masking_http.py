@@ -177,7 +177,9 @@ def test_too_many_recipients(adapter, mocked):
 # --- reports -------------------------------------------------------------------------------------
 def test_report_codes(adapter, mocked):
     for report_id, name in (("1", "report_22.txt"), ("2", "report_20.txt"), ("3", "report_50.txt")):
-        text(mocked, f"{BASE}/report.php", name, match=[matchers.query_param_matcher({"rpt": report_id})])
+        text(
+            mocked, f"{BASE}/report.php", name, match=[matchers.query_param_matcher({"rpt": report_id, **CREDENTIALS})]
+        )
 
     reports = adapter.fetch_reports(["1", "2", "3", "1"])
 
@@ -396,11 +398,21 @@ def test_inbox_unusable_replies(adapter, mocked, body, error, message):
 
 
 # --- balance -------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("name", "amount"), [("balance.txt", "1234567"), ("balance_plain.txt", "150000")])
+@pytest.mark.parametrize(
+    ("name", "amount"),
+    [("balance.txt", "1234567"), ("balance_plain.txt", "150000"), ("balance_expiry.txt", "150000.50")],
+)
 def test_balance_takes_the_first_number(adapter, mocked, name, amount):
     text(mocked, f"{BASE}/balance.php", name, match=[matchers.query_param_matcher(CREDENTIALS)])
 
     assert adapter.fetch_balance().amount == Decimal(amount)
+
+
+def test_balance_keeps_the_expiry_apart(adapter, mocked):
+    """ "<balance>,<expiry>" as public clients read it: the expiry's year is not the balance's decimals."""
+    text(mocked, f"{BASE}/balance.php", "balance_expiry.txt")
+    balance = adapter.fetch_balance()
+    assert balance.amount == Decimal("150000.50") and balance.raw["expires"] == "2026/06/30-23:59:59"
 
 
 def test_balance_refused(adapter, mocked):
