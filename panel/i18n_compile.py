@@ -13,11 +13,26 @@ import polib
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 
+def duplicates(po: polib.POFile) -> list[str]:
+    """msgids defined twice (GNU msgfmt refuses them; polib would silently keep the last)."""
+    seen: set[tuple[str | None, str]] = set()
+    twice = []
+    for entry in po:
+        key = (entry.msgctxt, entry.msgid)
+        if key in seen:
+            twice.append(entry.msgid)
+        seen.add(key)
+    return twice
+
+
 def compile_all() -> list[Path]:
     written = []
     for po_path in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
+        po = polib.pofile(str(po_path))
+        if twice := duplicates(po):
+            raise SystemExit(f"{po_path}: defined twice: {twice[:5]}")
         mo_path = po_path.with_suffix(".mo")
-        polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+        po.save_as_mofile(str(mo_path))
         written.append(mo_path)
     return written
 
