@@ -175,6 +175,9 @@ def api_key_ips(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/api.html", _api_context(request, ip_form=form), status=400)
 
 
+@never_cache
+@reseller_required
+@require_POST
 def api_masking_callback(request: HttpRequest) -> HttpResponse:
     """Save the URL the masking HTTP API sends this reseller's delivery reports to (empty: none)."""
     form = MaskingCallbackForm(request.POST)

@@ -379,13 +379,14 @@ def test_the_panels_own_masking_adapter_works_against_it(settled_live_server, ap
     reports = {r.external_id: r for r in adapter.fetch_reports([*ids, "999999"])}  # an unknown id is skipped
     assert set(reports) == set(ids)
     assert (reports[ids[0]].state, reports[ids[0]].code) == (DeliveryState.DELIVERED, "22")
-    assert reports[ids[1]].code == "50" and reports[ids[1]].state in (DeliveryState.FAILED, DeliveryState.REJECTED)
+    # "50, No Charge" is recorded under the DLR code that names the reason (52), as a callback would say it
+    assert (reports[ids[1]].code, reports[ids[1]].state) == ("52", DeliveryState.REJECTED)
 
     assert adapter.fetch_balance().amount == balance_of(api_user.user)
-    csv_text = adapter.download_report(date.today() - timedelta(days=1), date.today() + timedelta(days=1))
-    assert csv_text.lstrip("\ufeff").startswith("id,tanggal,msisdn,pesan,jumlah_sms,status,keterangan")
-    assert csv_text.count("\r\n") == 5  # header + four SMS
-    assert adapter.inbox().lstrip("\ufeff") == "id,tanggal,pengirim,pesan\r\n"
+    sent = adapter.download_report(date.today() - timedelta(days=1), date.today() + timedelta(days=1))
+    assert len(sent) == 4  # four SMS, read by the panel's own parser of the gateway's table
+    assert {row.external_id for row in sent} >= set(ids)
+    assert adapter.inbox() == []  # the panel has no incoming SMS for resellers: the header row alone
     wrong = MaskingHttpAdapter(ProviderConfig(**{**config.__dict__, "password": "k" * 48}))
     with pytest.raises(Exception, match="Username atau Password salah"):
         wrong.fetch_balance()

@@ -19,7 +19,15 @@ from django.utils.translation import override
 
 from accounts.models import LedgerEntry, User
 from accounts.services import apikey_rotate, deposit_request_create
-from orders.models import CallbackEvent, Order, OrderEvent, OrderRecipient, SmsDifference, SmsReconciliation
+from orders.models import (
+    CallbackEvent,
+    Order,
+    OrderEvent,
+    OrderRecipient,
+    PriceLevelTier,
+    SmsDifference,
+    SmsReconciliation,
+)
 from orders.reports.queries import ledger_header, order_header, profit_header
 from providers.adapters.types import ProductKind, ServiceInfo
 from providers.models import InboxMessage, MarkupRule, Provider, Service
@@ -76,6 +84,7 @@ def world(operator, make_reseller) -> dict[str, object]:
         provider=masking, day=timezone.localdate(), status="ok", upstream_count=2, panel_count=1, ran_at=timezone.now()
     )
     SmsDifference.objects.create(run=run, kind="unknown", external_id="77", number="6281234567890")
+    PriceLevelTier.objects.create(level="premium", tier=reseller.tier)
     account = SandboxAccount.objects.create(kind="smm_v2", name="Toko SMM", api_key="sb-key", balance=1_000_000)
     sandbox_order = place_order(account, Decimal("6835"), service_id="1", service_name="IG", quantity=100)
     SandboxRefill.objects.create(order=sandbox_order)

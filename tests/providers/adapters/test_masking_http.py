@@ -272,7 +272,7 @@ def test_download_report_posts_the_date_range_and_reads_every_row(adapter, mocke
 
     assert [(r.external_id, r.number, r.parts, r.code, r.state, r.text) for r in rows] == [
         ("18319370", "6281234567890", 1, "22", DeliveryState.DELIVERED, "Delivered"),
-        ("18319371", "6281298765434", 2, "50", DeliveryState.FAILED, "Insufficient Credit Balance"),
+        ("18319371", "6281298765434", 2, "50", DeliveryState.REJECTED, "Insufficient Credit Balance"),
         ("18319372", "6281298765435", 1, "52", DeliveryState.REJECTED, "No Charge"),
         ("18319373", "6281298765436", 1, "20", DeliveryState.SENT, "Pending"),
     ]
@@ -290,8 +290,8 @@ def test_download_report_reads_texts_for_codes_and_other_delimiters(adapter, moc
 
     assert [(r.external_id, r.code, r.state, r.text) for r in rows] == [
         ("18319380", "22", DeliveryState.DELIVERED, "Delivered"),
-        ("18319381", "50", DeliveryState.FAILED, "Saldo Habis"),
-        ("18319382", "51", DeliveryState.FAILED, "Periode Habis"),
+        ("18319381", "50", DeliveryState.REJECTED, "Saldo Habis"),
+        ("18319382", "51", DeliveryState.REJECTED, "Periode Habis"),
         ("18319383", "52", DeliveryState.REJECTED, "No Charge"),
         ("18319384", "", None, "Ditolak operator"),  # kept, with no state: the operator sees it
     ]
