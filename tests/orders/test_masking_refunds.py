@@ -82,7 +82,7 @@ def polled(upstream, provider: Provider, replies: dict[str, str]) -> None:
             mocked.get(
                 f"{provider.base_url}/report.php",
                 body=body,
-                match=[responses.matchers.query_param_matcher({"rpt": IDS[number]})],
+                match=[responses.matchers.query_param_matcher({"rpt": IDS[number]}, strict_match=False)],
             )
         for report in adapter.fetch_reports([IDS[n] for n in replies]):
             upstream.reports[report.external_id] = report
