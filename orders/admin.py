@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_money import MoneyAdmin
 from accounts.money import format_count, format_rupiah
 from common.admin_paging import EstimatedCountPaginator
+from common.admin_readonly import ReadOnlyAdminMixin
 from orders.models import (
     CallbackEvent,
     Order,
@@ -192,18 +193,9 @@ class CallbackEventAdmin(admin.ModelAdmin):
 
 
 # --- daily SMS reconciliation (orders.reconcile) -------------------------------------------------------
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 def _order_link(order_id: int | None) -> str:

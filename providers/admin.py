@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_money import MoneyAdmin, rupiah_column
 from accounts.money import format_count, format_rupiah
+from common.admin_readonly import ReadOnlyAdminMixin
 from providers.adapters import ADAPTERS, credential_fields
 from providers.adapters.errors import ProviderError
 from providers.inbox import InboxResult, has_inbox, inbox_fetch, inbox_fetch_all, inbox_providers
@@ -505,7 +506,7 @@ def _inbox_messages(model_admin: admin.ModelAdmin, request: HttpRequest, results
 
 
 @admin.register(InboxMessage)
-class InboxMessageAdmin(admin.ModelAdmin):
+class InboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Incoming SMS of the gateways' inboxes, read-only (operators only: it names the supplier)."""
 
     list_display = ["received_at", "provider", "number", "text_excerpt", "external_id", "fetched_at"]
@@ -516,15 +517,6 @@ class InboxMessageAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("message"), ordering="text")
     def text_excerpt(self, obj: InboxMessage) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from accounts.admin_money import MoneyAdmin
 from accounts.money import format_count
+from common.admin_readonly import ReadOnlyAdminMixin
 
 from .models import Fault, SandboxAccount, SandboxOrder, SandboxRefill
 
@@ -53,15 +54,8 @@ class SandboxAccountAdmin(MoneyAdmin):
         )
 
 
-class ReadOnlyAdmin(MoneyAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, MoneyAdmin):
+    pass
 
 
 class SandboxRefillInline(admin.TabularInline):
