@@ -1,7 +1,7 @@
 """The values the five vendor documents (/work/shared/provider-docs/, "the seeds") list, machine-readable.
 
 One entry per document (keyed by the panel's protocol `kind`), one list per category. Each category has
-the label its rows carry in docs/provider-coverage.md: tests/providers/test_documented_coverage.py checks
+the label its rows carry in docs/provider-coverage.md: tests/providers/sandbox/test_documented_coverage.py checks
 that every value here has a row there (a first cell holding the label and the value in backticks) and that
 the sandbox can produce it. Adding a value here without simulating it, or without a row in the table,
 fails that test (unless it is allow-listed there, with the reason).

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from providers.sandbox.models import SandboxAccount, SandboxOrder
@@ -28,7 +29,7 @@ from providers.sandbox.protocols import masking_http, osimesa, rajasms, virtusim
 from tests.providers.documented_values import DOCUMENTED
 from tests.providers.sandbox.helpers import osimesa_sign, rewind
 
-COVERAGE_DOC = Path(__file__).resolve().parents[2] / "docs" / "provider-coverage.md"
+COVERAGE_DOC = Path(settings.BASE_DIR) / "docs" / "provider-coverage.md"
 
 # (kind, category, value) -> why the sandbox does not produce it. Keep docs/provider-coverage.md in step.
 NOT_SIMULATED: dict[tuple[str, str, str], str] = {
@@ -40,33 +41,6 @@ NOT_SIMULATED: dict[tuple[str, str, str], str] = {
 }
 
 Observed = dict[str, set[str]]
-
-
-@pytest.fixture(autouse=True)
-def sandbox_urls(settings):
-    settings.ROOT_URLCONF = "tests.providers.sandbox.urls"
-    settings.SANDBOX_ENABLED = True
-
-
-@pytest.fixture
-def make_account(db) -> Callable[..., SandboxAccount]:
-    counter = {"n": 0}
-
-    def make(kind: str, **fields: Any) -> SandboxAccount:
-        counter["n"] += 1
-        n = counter["n"]
-        defaults: dict[str, Any] = {
-            "name": f"{kind}-{n}",
-            "api_key": f"key-{kind}-{n}",
-            "user_id": str(1000 + n),
-            "username": f"user{n}",
-            "password": f"pass{n}",
-            "balance": Decimal("100000"),
-        }
-        defaults.update(fields)
-        return SandboxAccount.objects.create(kind=kind, **defaults)
-
-    return make
 
 
 def _fields(obs: Observed, category: str, item: dict[str, Any]) -> None:
